@@ -1,0 +1,1 @@
+"""HTTP and WebSocket layer: thin routes that parse, call the service and serialise."""

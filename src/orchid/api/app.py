@@ -1,0 +1,44 @@
+"""The FastAPI application: the Jobs API, the catalog reads and the follow WebSocket on one port."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from orchid import __version__
+from orchid.api import errors, follow_ws, routes_catalog, routes_jobs
+from orchid.api.auth import Authenticator
+from orchid.runtime import Runtime, build_runtime
+from orchid.settings import Settings
+
+
+def create_app(settings: Settings | None = None, *, auto_migrate: bool = True) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime: Runtime = build_runtime(settings, auto_migrate=auto_migrate)
+        app.state.settings = settings
+        app.state.runtime = runtime
+        app.state.service = runtime.service
+        app.state.log_watcher = runtime.log_watcher
+        app.state.auth = Authenticator(runtime.store)
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title="Orchid",
+        version=__version__,
+        description="A compute-job orchestrator that speaks UCloud's Jobs API.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.include_router(routes_jobs.router)
+    app.include_router(routes_catalog.router)
+    app.include_router(follow_ws.router)
+    return app

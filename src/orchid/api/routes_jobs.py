@@ -1,0 +1,86 @@
+"""/api/jobs: create, retrieve, browse, search, extend, terminate, retrieveProducts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from orchid.api.auth import User
+from orchid.schemas.base import BulkRequest, BulkResponse, Empty, FindByStringId, PageV2
+from orchid.schemas.jobs import (
+    Job,
+    JobIncludeFlags,
+    JobsExtendRequestItem,
+    JobSpecification,
+    JobsSearchRequest,
+    PaginationFields,
+)
+from orchid.schemas.products import SupportByProvider
+from orchid.service.browse import browse
+from orchid.service.jobs import JobService
+from orchid.service.views import job_view
+
+router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+
+
+def _service(request: Request) -> JobService:
+    service: JobService = request.app.state.service
+    return service
+
+
+class RetrieveQuery(JobIncludeFlags):
+    id: str
+
+
+class BrowseQuery(PaginationFields, JobIncludeFlags):
+    pass
+
+
+@router.post("", response_model=BulkResponse[FindByStringId], summary="jobs.create")
+async def create(
+    request: Request, user: User, body: BulkRequest[JobSpecification]
+) -> BulkResponse[FindByStringId]:
+    ids = await _service(request).create(user, body.items)
+    return BulkResponse[FindByStringId](responses=[FindByStringId(id=i) for i in ids])
+
+
+@router.get("/retrieve", response_model=Job, summary="jobs.retrieve")
+async def retrieve(
+    request: Request, user: User, query: Annotated[RetrieveQuery, Query()]
+) -> Job:
+    service = _service(request)
+    return job_view(service.owned(user, query.id), service.catalog, query)
+
+
+@router.get("/browse", response_model=PageV2[Job], summary="jobs.browse")
+async def browse_jobs(
+    request: Request, user: User, query: Annotated[BrowseQuery, Query()]
+) -> PageV2[Job]:
+    return browse(_service(request), user, query, query)
+
+
+@router.post("/search", response_model=PageV2[Job], summary="jobs.search")
+async def search(request: Request, user: User, body: JobsSearchRequest) -> PageV2[Job]:
+    return browse(_service(request), user, body.effective_flags(), body, body.query)
+
+
+@router.post("/extend", response_model=BulkResponse[Empty], summary="jobs.extend")
+async def extend(
+    request: Request, user: User, body: BulkRequest[JobsExtendRequestItem]
+) -> BulkResponse[Empty]:
+    await _service(request).extend(user, body.items)
+    return BulkResponse[Empty](responses=[Empty() for _ in body.items])
+
+
+@router.post("/terminate", response_model=BulkResponse[Empty], summary="jobs.terminate")
+async def terminate(
+    request: Request, user: User, body: BulkRequest[FindByStringId]
+) -> BulkResponse[Empty]:
+    await _service(request).terminate(user, [item.id for item in body.items])
+    return BulkResponse[Empty](responses=[Empty() for _ in body.items])
+
+
+@router.get("/retrieveProducts", response_model=SupportByProvider, summary="jobs.retrieveProducts")
+async def retrieve_products(request: Request, user: User) -> SupportByProvider:
+    return _service(request).catalog.support_by_provider()

@@ -1,0 +1,1 @@
+"""The `orchid` command."""

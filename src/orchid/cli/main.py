@@ -1,0 +1,119 @@
+"""`orchid serve`, `orchid users ...` and `orchid db ...`."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from orchid.errors import OrchidError
+from orchid.service.clock import now_ms
+from orchid.settings import Settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Orchid: run compute jobs.")
+users_app = typer.Typer(no_args_is_help=True, help="Manage users and their tokens.")
+db_app = typer.Typer(no_args_is_help=True, help="Manage the database schema.")
+app.add_typer(users_app, name="users")
+app.add_typer(db_app, name="db")
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Data directory (default: ORCHID_DATA_DIR or ~/.local/share/orchid)."),
+]
+
+
+def _settings(data_dir: Path | None, **overrides: object) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if data_dir is not None:
+        values["data_dir"] = data_dir
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8080).")] = None,
+    data_dir: DataDir = None,
+    migrate: Annotated[
+        bool, typer.Option("--migrate/--no-migrate", help="Upgrade the schema on start.")
+    ] = True,
+    log_level: Annotated[str, typer.Option(help="Log level.")] = "info",
+) -> None:
+    """Start the service (SQLite in the data directory and the local provider by default)."""
+    import uvicorn
+
+    from orchid.api.app import create_app
+    from orchid.runtime import open_store
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = _settings(data_dir, host=host, port=port)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        store = open_store(settings, auto_migrate=migrate)
+    except OrchidError as exc:
+        _fail(exc.why)
+        return
+    url = f"http://{settings.host}:{settings.port}"
+    typer.echo(f"Orchid {url} (data in {settings.data_dir})")
+    if not store.usernames():
+        token = store.create_user("user", now_ms())
+        typer.echo("Created the first user 'user'. Its token (shown once):")
+        typer.echo(f"  export ORCHID_URL={url} ORCHID_TOKEN={token}")
+    else:
+        typer.echo("New token for an existing user: orchid users token NAME --data-dir DIR")
+    store.close()
+    uvicorn.run(
+        create_app(settings, auto_migrate=migrate),
+        host=settings.host,
+        port=settings.port,
+        log_level=log_level,
+        ws="websockets-sansio",
+    )
+
+
+@users_app.command("create")
+def users_create(name: str, data_dir: DataDir = None) -> None:
+    """Create a user and print a bearer token for it (the last line of output)."""
+    from orchid.runtime import open_store
+
+    store = open_store(_settings(data_dir))
+    try:
+        token = store.create_user(name, now_ms())
+    except OrchidError as exc:
+        _fail(exc.why)
+        return
+    finally:
+        store.close()
+    typer.echo(f"Created user {name!r}. Bearer token:", err=True)
+    typer.echo(token)
+
+
+@users_app.command("token")
+def users_token(name: str, data_dir: DataDir = None) -> None:
+    """Issue a new bearer token for an existing user (the last line of output)."""
+    from orchid.runtime import open_store
+
+    store = open_store(_settings(data_dir))
+    try:
+        token = store.create_token(name, now_ms())
+    finally:
+        store.close()
+    if token is None:
+        _fail(f"no user named {name!r}")
+    typer.echo(token)
+
+
+@db_app.command("upgrade")
+def db_upgrade(data_dir: DataDir = None) -> None:
+    """Upgrade the database schema to the newest revision."""
+    from orchid.runtime import open_store
+
+    open_store(_settings(data_dir)).close()
+    typer.echo("database schema is up to date")

@@ -1,0 +1,57 @@
+"""One root error and a shallow tree by who must act. Each carries its HTTP status and errorCode."""
+
+from __future__ import annotations
+
+
+class OrchidError(Exception):
+    status_code = 500
+    error_code = "INTERNAL_ERROR"
+
+    def __init__(self, why: str, error_code: str | None = None) -> None:
+        super().__init__(why)
+        self.why = why
+        if error_code is not None:
+            self.error_code = error_code
+
+
+class BadRequest(OrchidError):
+    status_code = 400
+    error_code = "BAD_REQUEST"
+
+
+class Unauthorized(OrchidError):
+    status_code = 401
+    error_code = "UNAUTHORIZED"
+
+
+class NotFound(OrchidError):
+    status_code = 404
+    error_code = "NOT_FOUND"
+
+
+class Conflict(OrchidError):
+    status_code = 409
+    error_code = "CONFLICT"
+
+
+class InvalidTransition(Conflict):
+    error_code = "INVALID_TRANSITION"
+
+
+class NotSupported(BadRequest):
+    error_code = "NOT_SUPPORTED"
+
+
+class ProviderError(OrchidError):
+    """The provider failed. Transient errors (scheduler unreachable) answer 503, permanent ones 502."""
+
+    status_code = 502
+    error_code = "PROVIDER_ERROR"
+
+    def __init__(self, why: str, *, transient: bool = False, error_code: str | None = None) -> None:
+        super().__init__(why, error_code)
+        self.transient = transient
+        if transient:
+            self.status_code = 503
+            if error_code is None:
+                self.error_code = "PROVIDER_UNAVAILABLE"

@@ -1,0 +1,1 @@
+"""Where jobs run: one small interface (base.py) and its implementations (local/, slurm/)."""

@@ -1,0 +1,162 @@
+"""The provider contract.
+
+A provider runs jobs and reports *facts* about them ("every replica started", "rank 0 exited 3",
+"unknown to the scheduler"). It never decides a job's state: the service turns facts into states.
+Facts are delivered to the `FactSink` given at construction, from the event loop thread, in the
+order they happened for any one job.
+
+A provider owns an opaque JSON-serialisable *handle* per started job (pids, a Slurm job id). The
+service persists it with the job, and hands it back to `recover` after a restart, so the provider can
+re-attach to work that kept running while Orchid was down.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+Handle = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    time_extension: bool = True
+    logs: bool = True
+
+
+@dataclass(frozen=True)
+class ProductShape:
+    """What one replica of a product needs."""
+
+    id: str
+    cpu: int
+    memory_gib: int
+    gpu: int = 0
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """Everything a provider needs to run one job. `argv`/`env` are already built and validated."""
+
+    job_id: str
+    argv: Sequence[str]
+    env: Mapping[str, str]
+    replicas: int
+    product: ProductShape
+    time_allocation_ms: int | None
+    # Set when re-attaching after a restart: the handle the provider reported with Started.
+    handle: Handle | None = None
+
+
+# ---- Facts ----
+
+
+@dataclass(frozen=True)
+class Queued:
+    """The job waits for resources. `reason` is shown to the user (e.g. 'Resources')."""
+
+    job_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Started:
+    """Every replica has started. `handle` is persisted by the service."""
+
+    job_id: str
+    handle: Handle
+    provider_job_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Exited:
+    """Every replica has ended. `exit_codes` maps rank -> exit code (128+N for signal N).
+
+    `signalled_by_provider` is True when the provider itself stopped the job (terminate/expiry).
+    """
+
+    job_id: str
+    exit_codes: Mapping[int, int]
+    signalled_by_provider: bool = False
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A fault of Orchid or the provider: the job could not start, was lost, or its node died."""
+
+    job_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class TimedOut:
+    """The provider's own time limit ended the job (Slurm TIMEOUT; a backstop)."""
+
+    job_id: str
+
+
+Fact = Queued | Started | Exited | Failed | TimedOut
+
+
+class FactSink(Protocol):
+    def __call__(self, fact: Fact) -> None: ...
+
+
+@dataclass(frozen=True)
+class LogFile:
+    rank: int
+    stream: Literal["stdout", "stderr"]
+    path: Path
+
+
+class Provider(ABC):
+    """A place where jobs run. Every method is called on the event loop thread."""
+
+    id: str
+    capabilities: Capabilities
+
+    @abstractmethod
+    async def start(self) -> None:
+        """Begin observing (reapers, pollers). Called once before any other call."""
+
+    @abstractmethod
+    async def stop(self) -> None:
+        """Stop observing. Running jobs keep running; nothing is killed."""
+
+    @abstractmethod
+    def fits(self, product: ProductShape, replicas: int) -> bool:
+        """Whether a job of this shape could ever run here (used to refuse it at create)."""
+
+    @abstractmethod
+    async def submit(self, run: JobRun) -> None:
+        """Accept a new job. It starts now or waits its turn; either way facts follow.
+
+        Raises ProviderError if the provider cannot accept it at all.
+        """
+
+    @abstractmethod
+    async def recover(self, runs: Sequence[JobRun]) -> None:
+        """Re-attach to active jobs after a restart, in creation order.
+
+        Jobs with a handle are re-attached (and get an Exited/Failed fact if they ended meanwhile);
+        jobs without one were never started and are submitted again, unless the provider finds they
+        did start (it must never run a job twice).
+        """
+
+    @abstractmethod
+    async def terminate(self, job_id: str) -> None:
+        """Ask the job to stop (graceful, then forced). The outcome arrives as an Exited fact.
+
+        Terminating a job that is only queued removes it from the queue and reports Exited({}).
+        """
+
+    @abstractmethod
+    async def extend(self, job_id: str, new_time_allocation_ms: int) -> None:
+        """Raise the job's time limit to a new total. Raises NotSupported or ProviderError."""
+
+    @abstractmethod
+    def log_files(self, job_id: str, replicas: int) -> list[LogFile]:
+        """Where the stdout and stderr of every rank are (the files may not exist yet)."""

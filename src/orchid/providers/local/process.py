@@ -1,0 +1,183 @@
+"""One replica as an operating-system process: how it is spawned, recognised and reaped.
+
+Each replica runs under a constant POSIX sh wrapper that records the exit code of the user's
+command in `rank-<r>.exit` in the job folder. That file, not `waitpid`, is the source of truth: it
+survives an Orchid restart, after which Orchid is no longer the parent of the processes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# The user's argv arrives as "$@" and is never pasted into the script. `trap :` installs a handler
+# rather than ignoring the signals, so the command (which shares the process group and receives
+# the same SIGTERM) keeps the default disposition; the wrapper itself outlives the signal and
+# records the command's status (128+N when killed by signal N). Only builtins are used, so a PATH
+# without /bin does not matter. The file is only read after the wrapper has exited, so writing it
+# in place (rather than renaming a temporary file) is enough. The rank comes from the environment
+# Orchid sets last, so the script is the same text for every replica.
+WRAPPER_SCRIPT = (
+    'trap : TERM INT HUP; "$@"; code=$?; echo "$code" > "rank-$ORCHID_RANK.exit"; exit "$code"'
+)
+
+
+def exit_file(job_dir: Path, rank: int) -> Path:
+    return job_dir / f"rank-{rank}.exit"
+
+
+def stdout_file(job_dir: Path, rank: int) -> Path:
+    return job_dir / f"rank-{rank}.stdout"
+
+
+def stderr_file(job_dir: Path, rank: int) -> Path:
+    return job_dir / f"rank-{rank}.stderr"
+
+
+def replica_env(env: Mapping[str, str], job_id: str, rank: int, replicas: int) -> dict[str, str]:
+    """The job's environment plus Orchid's variables; `python3` resolves to Orchid's interpreter."""
+    result = dict(env)
+    base_path = env.get("PATH") or os.environ.get("PATH") or os.defpath
+    result["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), base_path])
+    result["ORCHID_JOB_ID"] = job_id
+    result["ORCHID_RANK"] = str(rank)
+    result["ORCHID_REPLICAS"] = str(replicas)
+    return result
+
+
+def resolves(command: str, path: str, cwd: Path) -> bool:
+    """Whether `command` names an executable, looked up like the replica's exec will do it."""
+    if os.sep in command and not os.path.isabs(command):
+        command = str(cwd / command)
+    return shutil.which(command, path=path) is not None
+
+
+class _DetachedPopen(subprocess.Popen[bytes]):
+    """A Popen that lets go of its process when it is garbage collected.
+
+    Replicas are meant to outlive both this object and Orchid. The stock finaliser warns that the
+    child "is still running" and may reap it, which would steal the exit status the provider
+    collects itself (pidfd + waitpid).
+    """
+
+    def __del__(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What tells a replica apart from a later process that happens to get the same pid."""
+
+    pid: int
+    starttime: int
+
+
+def spawn(argv: Sequence[str], env: Mapping[str, str], job_dir: Path, rank: int) -> Identity:
+    """Start one replica in its own session (its pid is its process group id).
+
+    stdout/stderr are appended to files through plain descriptors, so the replica keeps writing
+    when Orchid is gone. Raises OSError if the process cannot be started.
+    """
+    exit_file(job_dir, rank).unlink(missing_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
+    out = os.open(stdout_file(job_dir, rank), flags, 0o644)
+    try:
+        err = os.open(stderr_file(job_dir, rank), flags, 0o644)
+        try:
+            proc = _DetachedPopen(
+                ["/bin/sh", "-c", WRAPPER_SCRIPT, f"orchid-rank-{rank}", *argv],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                cwd=job_dir,
+                env=dict(env),
+                start_new_session=True,
+            )
+        finally:
+            os.close(err)
+    finally:
+        os.close(out)
+    starttime = proc_starttime(proc.pid)
+    if starttime is None:  # our unreaped child always has a /proc entry
+        raise OSError(f"cannot read /proc/{proc.pid}/stat")
+    return Identity(proc.pid, starttime)
+
+
+def _proc_stat_fields(pid: int) -> list[str] | None:
+    """Fields of /proc/<pid>/stat from field 3 on (the command name may contain spaces)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rfind(")") + 2 :].split()
+
+
+def proc_starttime(pid: int) -> int | None:
+    """Field 22 of /proc/<pid>/stat: clock ticks after boot at which the process started."""
+    fields = _proc_stat_fields(pid)
+    return int(fields[22 - 3]) if fields else None
+
+
+def is_our_child(pid: int) -> bool:
+    fields = _proc_stat_fields(pid)
+    return fields is not None and int(fields[4 - 3]) == os.getpid()
+
+
+def boot_id() -> str | None:
+    """Tells one boot from the next, so pids and starttimes from before a reboot are not trusted."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return None
+
+
+def open_if_same(identity: Identity) -> int | None:
+    """A pidfd for the process if it is still the one we started, else None.
+
+    The pidfd is opened before the starttime is checked, so it cannot end up referring to a
+    process that took over the pid in between.
+    """
+    try:
+        pidfd = os.pidfd_open(identity.pid)
+    except ProcessLookupError:
+        return None
+    if proc_starttime(identity.pid) != identity.starttime:
+        os.close(pidfd)
+        return None
+    return pidfd
+
+
+def read_exit_code(job_dir: Path, rank: int) -> int | None:
+    """The exit code the wrapper recorded, or None if it never got to write it."""
+    try:
+        return int(exit_file(job_dir, rank).read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def reap(pid: int) -> int | None:
+    """Collect an exited child's status (128+N for signal N) without blocking."""
+    try:
+        reaped, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return None
+    if reaped == 0:
+        return None
+    code = os.waitstatus_to_exitcode(status)
+    return 128 - code if code < 0 else code
+
+
+def signal_group(pgid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass

@@ -1,0 +1,84 @@
+"""The composition root: settings in, a running store + catalog + providers + service out."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+from orchid.catalog import Catalog, load_default_catalog
+from orchid.errors import OrchidError
+from orchid.providers.base import Fact, Provider
+from orchid.providers.local import LocalProvider
+from orchid.service.jobs import JobService
+from orchid.service.logs import LogWatcher
+from orchid.settings import Settings
+from orchid.store import migrate
+from orchid.store.repository import Store
+
+log = logging.getLogger(__name__)
+
+
+class SchemaOutOfDate(OrchidError):
+    error_code = "SCHEMA_OUT_OF_DATE"
+
+
+def machine_memory_gib() -> int:
+    return max(1, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**30)
+
+
+def open_store(settings: Settings, *, auto_migrate: bool = True) -> Store:
+    """Open the database; migrate it to the newest schema, or refuse an out-of-date one."""
+    store = Store.from_url(settings.effective_database_url)
+    if auto_migrate:
+        migrate.upgrade(store.engine)
+    elif not migrate.is_current(store.engine):
+        store.close()
+        raise SchemaOutOfDate(
+            "the database schema is out of date; run `orchid db upgrade` (or start without --no-migrate)"
+        )
+    return store
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: Store
+    catalog: Catalog
+    service: JobService
+    log_watcher: LogWatcher
+
+    async def start(self) -> None:
+        self.log_watcher.start()
+        await self.service.start()
+
+    async def stop(self) -> None:
+        await self.service.stop()
+        self.log_watcher.close()
+        self.store.close()
+
+
+def build_runtime(settings: Settings, *, auto_migrate: bool = True) -> Runtime:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = open_store(settings, auto_migrate=auto_migrate)
+    catalog = load_default_catalog()
+    service_ref: list[JobService] = []
+
+    def sink(fact: Fact) -> None:
+        service_ref[0].on_fact(fact)
+
+    providers: dict[str, Provider] = {
+        provider_id: LocalProvider(
+            provider_id,
+            settings.jobs_dir,
+            sink,
+            cpus=settings.local_cpus or os.cpu_count() or 1,
+            memory_gib=settings.local_memory_gib or machine_memory_gib(),
+            grace_seconds=settings.terminate_grace_seconds,
+        )
+        for provider_id in catalog.providers()
+    }
+    service = JobService(store, catalog, providers)
+    service_ref.append(service)
+    watcher = LogWatcher(service.events.publish)
+    return Runtime(settings, store, catalog, service, watcher)

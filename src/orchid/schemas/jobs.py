@@ -1,0 +1,150 @@
+"""Jobs: the specification a user submits, the job Orchid returns, updates, flags and follow messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from orchid.domain.states import JobState
+from orchid.schemas.apps import AppParameterValue, Application, NameAndVersion
+from orchid.schemas.base import SimpleDuration, Wire
+from orchid.schemas.products import ComputeProduct, ProductReference, ResolvedSupport
+
+
+class JobSpecification(Wire):
+    application: NameAndVersion
+    product: ProductReference
+    name: str | None = None
+    replicas: int = 1
+    allow_duplicate_job: bool | None = False
+    parameters: dict[str, AppParameterValue] | None = None
+    resources: list[AppParameterValue] | None = None
+    time_allocation: SimpleDuration | None = None
+    opened_file: str | None = None
+    restart_on_exit: bool | None = None
+    ssh_enabled: bool | None = None
+
+    @field_validator("replicas", mode="before")
+    @classmethod
+    def _default_replicas(cls, value: object) -> object:
+        return 1 if value is None else value
+
+
+class ResourceOwner(Wire):
+    created_by: str
+    project: str | None = None
+
+
+class JobUpdate(Wire):
+    state: JobState | None = None
+    output_folder: str | None = None
+    status: str | None = None
+    expected_state: JobState | None = None
+    expected_different_state: bool | None = None
+    new_time_allocation: int | None = None
+    allow_restart: bool | None = None
+    new_mounts: list[str] | None = None
+    timestamp: int
+
+
+class JobStatus(Wire):
+    state: JobState
+    job_parameters_json: dict[str, Any] | None = None
+    started_at: int | None = None
+    expires_at: int | None = None
+    resolved_application: Application | None = None
+    resolved_support: ResolvedSupport | None = None
+    resolved_product: ComputeProduct | None = None
+    allow_restart: bool = False
+
+
+class JobOutput(Wire):
+    output_folder: str | None = None
+
+
+class Job(Wire):
+    id: str
+    owner: ResourceOwner
+    updates: list[JobUpdate]
+    specification: JobSpecification
+    status: JobStatus
+    created_at: int
+    output: JobOutput | None = None
+    permissions: None = None
+    provider_generated_id: str | None = None
+
+
+class JobIncludeFlags(Wire):
+    """Flags of retrieve, browse and search. Absent, null and empty all mean 'not set'."""
+
+    include_others: bool | None = None
+    include_updates: bool | None = None
+    include_support: bool | None = None
+    include_product: bool | None = None
+    include_parameters: bool | None = None
+    include_application: bool | None = None
+    filter_application: str | None = None
+    filter_state: JobState | None = None
+    filter_created_by: str | None = None
+    filter_created_after: int | None = None
+    filter_created_before: int | None = None
+    filter_provider: str | None = None
+    filter_product_id: str | None = None
+    filter_product_category: str | None = None
+    hide_provider: str | None = None
+    hide_product_id: str | None = None
+    hide_product_category: str | None = None
+    filter_ids: str | None = None
+    filter_provider_ids: str | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+
+class JobsExtendRequestItem(Wire):
+    job_id: str
+    requested_time: SimpleDuration
+
+    @field_validator("job_id", mode="before")
+    @classmethod
+    def _accept_numbers(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class PaginationFields(Wire):
+    items_per_page: int | None = None
+    next: str | None = None
+    consistency: str | None = None
+    items_to_skip: int | None = Field(default=None, ge=0)
+    sort_by: str | None = None
+    sort_direction: str | None = None
+
+
+class JobsSearchRequest(PaginationFields, JobIncludeFlags):
+    """The search body. Flags may be nested under `flags` (docs, Kotlin) or at top level (core2)."""
+
+    query: str | None = None
+    flags: JobIncludeFlags | None = None
+
+    def effective_flags(self) -> JobIncludeFlags:
+        top = JobIncludeFlags.model_validate(self.model_dump(include=set(JobIncludeFlags.model_fields)))
+        if self.flags is None:
+            return top
+        merged = top.model_dump(exclude_none=True) | self.flags.model_dump(exclude_none=True)
+        return JobIncludeFlags.model_validate(merged)
+
+
+class JobsLog(Wire):
+    rank: int
+    stdout: str | None = None
+    stderr: str | None = None
+
+
+class JobsFollowResponse(Wire):
+    updates: list[JobUpdate] = Field(default_factory=list)
+    log: list[JobsLog] = Field(default_factory=list)
+    new_status: JobStatus | None = None
+    initial_job: Job | None = None

@@ -1,0 +1,93 @@
+"""Browse and search: flags to filters, PageV2 paging with an opaque `next` (the last id seen)."""
+
+from __future__ import annotations
+
+from orchid.errors import BadRequest
+from orchid.schemas.base import PageV2
+from orchid.schemas.jobs import Job, JobIncludeFlags, PaginationFields
+from orchid.service.jobs import JobService
+from orchid.service.views import job_view
+from orchid.store.filters import JobFilter
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 1000
+
+
+def _id_list(text: str, what: str) -> tuple[str, ...]:
+    items = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not items:
+        raise BadRequest(f"{what} must be a comma-separated list", "INVALID_FILTER")
+    return items
+
+
+def job_filter(user: str, flags: JobIncludeFlags, query: str | None) -> JobFilter:
+    ids = None
+    if flags.filter_ids is not None:
+        raw = _id_list(flags.filter_ids, "filterIds")
+        if not all(i.isascii() and i.isdigit() and len(i) <= 18 for i in raw):
+            raise BadRequest("filterIds must list job ids (numbers)", "INVALID_FILTER")
+        ids = tuple(int(i) for i in raw)
+    provider_ids = None
+    if flags.filter_provider_ids is not None:
+        provider_ids = _id_list(flags.filter_provider_ids, "filterProviderIds")
+    return JobFilter(
+        owner=user,
+        state=flags.filter_state,
+        application=flags.filter_application,
+        created_by=flags.filter_created_by,
+        created_after=flags.filter_created_after,
+        created_before=flags.filter_created_before,
+        provider=flags.filter_provider,
+        product_id=flags.filter_product_id,
+        product_category=flags.filter_product_category,
+        hide_provider=flags.hide_provider,
+        hide_product_id=flags.hide_product_id,
+        hide_product_category=flags.hide_product_category,
+        ids=ids,
+        provider_ids=provider_ids,
+        query=query.strip() if query and query.strip() else None,
+    )
+
+
+def browse(
+    service: JobService,
+    user: str,
+    flags: JobIncludeFlags,
+    page: PaginationFields,
+    query: str | None = None,
+) -> PageV2[Job]:
+    size = page.items_per_page if page.items_per_page and page.items_per_page > 0 else DEFAULT_PAGE
+    size = min(size, MAX_PAGE)
+    after = None
+    if page.next is not None:
+        if not (page.next.isascii() and page.next.isdigit() and len(page.next) <= 18):
+            raise BadRequest("next is not a token this server issued", "INVALID_NEXT")
+        after = int(page.next)
+    if page.sort_by not in (None, "createdAt", "id"):
+        raise BadRequest("sortBy must be createdAt", "INVALID_SORT")
+    if page.sort_direction not in (None, "ascending", "descending"):
+        raise BadRequest("sortDirection must be ascending or descending", "INVALID_SORT")
+    ascending = page.sort_direction == "ascending" and page.sort_by is not None
+    records = service.store.browse(
+        job_filter(user, flags, query),
+        limit=size + 1,
+        after=after,
+        ascending=ascending,
+        offset=page.items_to_skip or 0 if after is None else 0,
+        with_updates=bool(flags.include_updates),
+    )
+    more = len(records) > size
+    records = records[:size]
+    items = [
+        job_view(
+            r,
+            service.catalog,
+            flags,
+            with_updates=bool(flags.include_updates),
+            with_parameters=bool(flags.include_parameters),
+        )
+        for r in records
+    ]
+    return PageV2[Job](
+        items_per_page=size, items=items, next=records[-1].id if more and records else None
+    )

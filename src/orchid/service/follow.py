@@ -1,0 +1,88 @@
+"""jobs.follow: the whole job first, then every new update, status change and log chunk, until the
+job is final. Logs are drained completely before the final state is sent."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from orchid.schemas.jobs import JobIncludeFlags, JobsFollowResponse, JobsLog
+from orchid.service.jobs import JobService
+from orchid.service.logs import LogTail, LogWatcher
+from orchid.service.views import job_view, status_view, update_view
+
+# Without inotify (or on a filesystem it cannot watch) followers poll at this interval.
+POLL_SECONDS = 0.05
+
+
+def _log_messages(tails: list[LogTail], *, drain: bool) -> list[JobsFollowResponse]:
+    messages = []
+    for tail in tails:
+        chunks = tail.read_all() if drain else [tail.read()]
+        for text in chunks:
+            if text:
+                entry = JobsLog(rank=tail.source.rank, **{tail.source.stream: text})
+                messages.append(JobsFollowResponse(log=[entry]))
+    return messages
+
+
+async def follow(
+    service: JobService,
+    watcher: LogWatcher,
+    user: str,
+    job_id: str,
+    *,
+    idle_seconds: float,
+) -> AsyncIterator[JobsFollowResponse | None]:
+    """Yield follow messages for one job; yields None after `idle_seconds` without any (so the
+    caller can send a keep-alive). Raises NotFound before yielding anything if the job is not the
+    user's."""
+    record = service.owned(user, job_id)
+    subscription = service.events.subscribe(job_id)
+    provider = service.providers.get(record.product_provider)
+    tails = [LogTail(f) for f in provider.log_files(job_id, record.replicas)] if provider else []
+    watched = bool(tails) and watcher.watch(job_id, tails[0].source.path.parent)
+    wait_seconds = idle_seconds if watched else POLL_SECONDS
+    try:
+        # Subscribed before the snapshot, so no change between the two can be missed.
+        record = service.owned(user, job_id)
+        flags = JobIncludeFlags()
+        yield JobsFollowResponse(
+            initial_job=job_view(record, service.catalog, flags),
+            updates=[update_view(u) for u in record.updates],
+            new_status=status_view(record, service.catalog, flags),
+        )
+        sent_updates = len(record.updates)
+        sent_status = status_view(record, service.catalog, flags)
+        idle = 0.0
+        while True:
+            record = service.owned(user, job_id)
+            final = record.state.is_final
+            sent_any = False
+            for message in _log_messages(tails, drain=final):
+                sent_any = True
+                yield message
+            status = status_view(record, service.catalog, flags)
+            new_updates = record.updates[sent_updates:]
+            if new_updates or status != sent_status:
+                sent_any = True
+                yield JobsFollowResponse(
+                    updates=[update_view(u) for u in new_updates],
+                    new_status=status if status != sent_status else None,
+                )
+                sent_updates = len(record.updates)
+                sent_status = status
+            if final:
+                return
+            if sent_any:
+                idle = 0.0
+            elif idle >= idle_seconds:
+                idle = 0.0
+                yield None
+            changed = await subscription.wait(wait_seconds)
+            if not changed:
+                idle += wait_seconds
+    finally:
+        subscription.close()
+        if watched:
+            watcher.unwatch(job_id)
+

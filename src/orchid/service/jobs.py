@@ -1,0 +1,354 @@
+"""The job service: the only place where a job's state changes.
+
+Every change goes through `_transition`, which checks the transition table, writes the state and its
+update in one transaction, and then publishes the change to followers and the expiry timer.
+Providers only report facts (`on_fact`); this module decides what they mean.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from orchid.catalog import Catalog
+from orchid.domain import states
+from orchid.domain.invocation import build_command, validate_parameters
+from orchid.domain.states import JobState, ensure_transition
+from orchid.errors import BadRequest, Conflict, NotFound, NotSupported, ProviderError
+from orchid.providers.base import (
+    Exited,
+    Failed,
+    Fact,
+    JobRun,
+    Provider,
+    Queued,
+    Started,
+    TimedOut,
+)
+from orchid.schemas.jobs import JobSpecification, JobsExtendRequestItem
+from orchid.service.clock import now_ms
+from orchid.service.events import JobEvents
+from orchid.service.expiry import ExpiryTimer
+from orchid.store.records import JobRecord, NewJob
+from orchid.store.repository import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    spec: JobSpecification
+    new: NewJob
+    provider: Provider
+
+
+class JobService:
+    def __init__(self, store: Store, catalog: Catalog, providers: dict[str, Provider]) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.providers = providers
+        self.events = JobEvents()
+        self.expiry = ExpiryTimer(self._expire_if_due)
+        self._background: set[asyncio.Task[None]] = set()
+
+    # ---- lifecycle ----
+
+    async def start(self) -> None:
+        """Start the providers and re-attach to every job that was active when Orchid stopped."""
+        for provider in self.providers.values():
+            await provider.start()
+        active = self.store.active_jobs()
+        by_provider: dict[str, list[JobRecord]] = {}
+        for record in active:
+            by_provider.setdefault(record.product_provider, []).append(record)
+        for provider_id, records in by_provider.items():
+            provider = self.providers.get(provider_id)
+            if provider is None:
+                for r in records:
+                    self._transition(r, JobState.FAILURE, f"Provider {provider_id!r} is not configured")
+                continue
+            runs = []
+            for r in records:
+                try:
+                    runs.append(self._run_for(r))
+                except BadRequest as exc:
+                    self._transition(r, JobState.FAILURE, f"Cannot run any more: {exc.why}")
+            await provider.recover(runs)
+            for r in records:
+                current = self.store.get(r.id, with_updates=False)
+                if current is None:
+                    continue
+                if current.state == JobState.CANCELING:
+                    await provider.terminate(r.id)
+                elif current.expires_at is not None:
+                    self.expiry.schedule(r.id, current.expires_at)
+        log.info("recovered %d active jobs", len(active))
+
+    async def stop(self) -> None:
+        self.expiry.close()
+        for task in list(self._background):
+            task.cancel()
+        for provider in self.providers.values():
+            await provider.stop()
+
+    # ---- reads ----
+
+    def owned(self, user: str, job_id: str) -> JobRecord:
+        """The job if it exists and belongs to `user`; NotFound otherwise (no hint which)."""
+        record = self.store.get(job_id)
+        if record is None or record.owner != user:
+            raise NotFound(f"permission denied or job not found ({job_id})", "JOB_NOT_FOUND")
+        return record
+
+    # ---- create ----
+
+    async def create(self, user: str, specs: Sequence[JobSpecification]) -> list[str]:
+        """Validate every item, then store them all in one transaction and hand them to their
+        providers. Nothing is stored if any item is invalid."""
+        prepared = [self._prepare(user, spec, i, len(specs)) for i, spec in enumerate(specs)]
+        keys = [p.new.duplicate_key for p in prepared if p.new.duplicate_key is not None]
+        if len(keys) != len(set(keys)) or self.store.active_duplicates(user, keys):
+            raise Conflict(
+                "an identical job is already active; set allowDuplicateJob to true to run it again",
+                "DUPLICATE_JOB",
+            )
+        ids = self.store.insert_jobs([p.new for p in prepared], now_ms(), states.STATUS_QUEUED)
+        for job_id, p in zip(ids, prepared, strict=True):
+            log.info("%s created by %s (%s)", job_id, user, p.spec.application.name)
+            record = self.store.get(job_id, with_updates=False)
+            assert record is not None
+            try:
+                await p.provider.submit(self._run_for(record))
+            except ProviderError as exc:
+                self._transition(record, JobState.FAILURE, f"The provider refused the job: {exc.why}")
+        return ids
+
+    def _prepare(self, user: str, spec: JobSpecification, index: int, total: int) -> _Prepared:
+        where = f"item {index}: " if total > 1 else ""
+        try:
+            app = self.catalog.application(spec.application.name, spec.application.version)
+            product = self.catalog.product(spec.product)
+            provider = self.providers.get(spec.product.provider)
+            if provider is None:
+                raise BadRequest(
+                    f"provider {spec.product.provider!r} is not available", "UNKNOWN_PROVIDER"
+                )
+            if spec.replicas < 1:
+                raise BadRequest("you must request at least 1 node (replicas >= 1)", "INVALID_REPLICAS")
+            if spec.replicas > 1 and not app.invocation.allow_multi_node:
+                raise BadRequest(
+                    f"{app.metadata.name} cannot run on more than one node", "INVALID_REPLICAS"
+                )
+            if spec.time_allocation is not None and spec.time_allocation.ms <= 0:
+                raise BadRequest("time allocated for job is too short", "INVALID_TIME_ALLOCATION")
+            if spec.resources:
+                raise NotSupported("resources (files, peers, links) are not supported yet")
+            if spec.restart_on_exit:
+                raise NotSupported("restartOnExit is not supported")
+            if spec.ssh_enabled:
+                raise NotSupported("this application does not support SSH")
+            shape = self.catalog.shape(spec.product)
+            if not provider.fits(shape, spec.replicas):
+                raise BadRequest(
+                    f"{spec.replicas} x {product.name} does not fit provider "
+                    f"{spec.product.provider!r} even when it is idle",
+                    "INSUFFICIENT_CAPACITY",
+                )
+            values = validate_parameters(app, spec.parameters)
+            build_command(app, values)  # proves the command can be built before anything is stored
+        except BadRequest as exc:
+            raise type(exc)(where + exc.why, exc.error_code) from exc
+        duplicate_key = None
+        if not spec.allow_duplicate_job:
+            duplicate_key = _duplicate_key(spec, {k: v.model_dump(mode="json") for k, v in values.items()})
+        new = NewJob(
+            owner=user,
+            project=None,
+            app_name=spec.application.name,
+            app_version=spec.application.version,
+            product_provider=spec.product.provider,
+            product_category=spec.product.category,
+            product_id=spec.product.id,
+            name=spec.name,
+            replicas=spec.replicas,
+            specification=spec.model_dump_json(),
+            duplicate_key=duplicate_key,
+            time_allocation_ms=spec.time_allocation.ms if spec.time_allocation else None,
+        )
+        return _Prepared(spec=spec, new=new, provider=provider)
+
+    def _run_for(self, record: JobRecord) -> JobRun:
+        spec = JobSpecification.model_validate_json(record.specification)
+        app = self.catalog.application(spec.application.name, spec.application.version)
+        command = build_command(app, validate_parameters(app, spec.parameters))
+        return JobRun(
+            job_id=record.id,
+            argv=command.argv,
+            env=command.env,
+            replicas=record.replicas,
+            product=self.catalog.shape(spec.product),
+            time_allocation_ms=(record.time_allocation_ms or 0) + record.extension_ms
+            if record.time_allocation_ms is not None
+            else None,
+            handle=record.provider_handle,
+        )
+
+    # ---- extend and terminate ----
+
+    async def extend(self, user: str, items: Sequence[JobsExtendRequestItem]) -> None:
+        """Move each job's deadline by exactly the requested time. Every item is checked before
+        any is applied; a provider refusal rolls that item back and stops there."""
+        checked: list[tuple[JobRecord, int, Provider]] = []
+        for item in items:
+            record = self.owned(user, item.job_id)
+            ms = item.requested_time.ms
+            if ms <= 0:
+                raise BadRequest("requestedTime must be longer than 0", "INVALID_TIME_ALLOCATION")
+            if record.state.is_final or record.state == JobState.CANCELING:
+                raise Conflict(
+                    f"job {record.id} has ended ({record.state}) and cannot be extended",
+                    "JOB_NOT_ACTIVE",
+                )
+            if record.time_allocation_ms is None:
+                raise BadRequest(
+                    f"job {record.id} has no time allocation, so there is nothing to extend",
+                    "NO_TIME_ALLOCATION",
+                )
+            provider = self._provider(record)
+            if not provider.capabilities.time_extension:
+                raise NotSupported("time extension is not supported by this provider")
+            checked.append((record, ms, provider))
+        for record, ms, provider in checked:
+            # Persist first: if Orchid crashes after the provider call, the deadline is not lost.
+            self.store.add_extension(record.id, ms)
+            new_total = record.time_allocation_ms + record.extension_ms + ms  # type: ignore[operator]
+            try:
+                await provider.extend(record.id, new_total)
+            except ProviderError:
+                self.store.add_extension(record.id, -ms)
+                raise
+            current = self.store.get(record.id, with_updates=False)
+            if current is not None and current.expires_at is not None:
+                self.expiry.schedule(record.id, current.expires_at)
+            self.events.publish(record.id)
+            log.info("%s extended by %d ms", record.id, ms)
+
+    async def terminate(self, user: str, job_ids: Iterable[str]) -> None:
+        """Ask each job to stop. Idempotent: final or already cancelling jobs are left alone."""
+        records = [self.owned(user, job_id) for job_id in job_ids]
+        for record in records:
+            if record.state.is_final or record.state == JobState.CANCELING:
+                continue
+            self._transition(record, JobState.CANCELING, states.STATUS_CANCELING)
+            await self._provider(record).terminate(record.id)
+
+    # ---- facts from providers ----
+
+    def on_fact(self, fact: Fact) -> None:
+        record = self.store.get(fact.job_id, with_updates=False)
+        if record is None:
+            log.warning("%s fact for an unknown job ignored: %r", fact.job_id, fact)
+            return
+        match fact:
+            case Queued(reason=reason):
+                if record.state == JobState.IN_QUEUE:
+                    self._status(record, f"Your job is waiting for resources ({reason})")
+            case Started(handle=handle, provider_job_id=provider_job_id):
+                if record.state == JobState.IN_QUEUE:
+                    self._transition(
+                        record,
+                        JobState.RUNNING,
+                        states.STATUS_RUNNING,
+                        started_at=now_ms(),
+                        handle=handle,
+                        provider_job_id=provider_job_id,
+                    )
+                else:
+                    self.store.set_handle(record.id, handle, provider_job_id)
+            case Exited(exit_codes=codes):
+                if record.state == JobState.CANCELING:
+                    self._transition(record, JobState.SUCCESS, states.STATUS_CANCELLED)
+                elif not record.state.is_final:
+                    self._transition(record, JobState.SUCCESS, states.status_completed(codes))
+            case Failed(reason=reason):
+                if not record.state.is_final:
+                    self._transition(record, JobState.FAILURE, reason)
+            case TimedOut():
+                if record.state == JobState.RUNNING:
+                    self._transition(record, JobState.EXPIRED, states.STATUS_EXPIRED)
+
+    # ---- the one place where states change ----
+
+    def _transition(
+        self,
+        record: JobRecord,
+        new: JobState,
+        status: str,
+        *,
+        started_at: int | None = None,
+        handle: dict[str, object] | None = None,
+        provider_job_id: str | None = None,
+    ) -> JobRecord:
+        ensure_transition(record.state, new)
+        updated = self.store.apply(
+            record.id,
+            now_ms(),
+            state=new,
+            status=status,
+            started_at=started_at,
+            handle=handle,
+            provider_job_id=provider_job_id,
+        )
+        log.info("%s %s -> %s: %s", record.id, record.state, new, status)
+        if updated.expires_at is not None:
+            self.expiry.schedule(record.id, updated.expires_at)
+        self.events.publish(record.id)
+        return updated
+
+    def _status(self, record: JobRecord, status: str) -> None:
+        """A status-only update (no state change), appended once per distinct message."""
+        latest = self.store.get(record.id)
+        if latest is not None and latest.updates and latest.updates[-1].status == status:
+            return
+        self.store.apply(record.id, now_ms(), state=None, status=status)
+        self.events.publish(record.id)
+
+    def _expire_if_due(self, job_id: str) -> int | None:
+        record = self.store.get(job_id, with_updates=False)
+        if record is None or record.expires_at is None:
+            return None
+        if record.expires_at > now_ms():
+            return record.expires_at
+        if record.state == JobState.RUNNING:
+            self._transition(record, JobState.EXPIRED, states.STATUS_EXPIRED)
+            self._spawn(self._provider(record).terminate(record.id))
+        return None
+
+    def _spawn(self, coro: object) -> None:
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _provider(self, record: JobRecord) -> Provider:
+        provider = self.providers.get(record.product_provider)
+        if provider is None:
+            raise ProviderError(f"provider {record.product_provider!r} is not configured")
+        return provider
+
+
+def _duplicate_key(spec: JobSpecification, parameters: dict[str, object]) -> str:
+    """Identity of a job for allowDuplicateJob=false: application, product, parameters,
+    resources, replicas and name."""
+    identity = {
+        "application": spec.application.model_dump(mode="json"),
+        "product": spec.product.model_dump(mode="json"),
+        "parameters": parameters,
+        "resources": [r.model_dump(mode="json") for r in spec.resources or []],
+        "replicas": spec.replicas,
+        "name": spec.name,
+    }
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()

@@ -1,0 +1,51 @@
+"""One settings object. Every field has a default and a description; environment names are
+derived from the field name with the ORCHID_ prefix (ORCHID_DATA_DIR, ORCHID_DATABASE_URL, ...)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "orchid"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ORCHID_", extra="ignore")
+
+    host: str = Field("127.0.0.1", description="Address the HTTP server binds to.")
+    port: int = Field(8080, description="Port the HTTP server listens on.")
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Where the SQLite database, job folders and logs live.",
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL; defaults to SQLite (WAL) at <data_dir>/orchid.db. "
+        "Use postgresql+psycopg://user@host/db for PostgreSQL.",
+    )
+    local_cpus: int | None = Field(
+        None, description="CPUs the local provider may hand out; defaults to the machine's cores."
+    )
+    local_memory_gib: int | None = Field(
+        None, description="Memory (GiB) the local provider may hand out; defaults to the machine's."
+    )
+    terminate_grace_seconds: float = Field(
+        5.0, description="Time between SIGTERM and SIGKILL when a job is stopped."
+    )
+    keepalive_seconds: float = Field(
+        15.0, description='Interval of {"ping":"pong"} keep-alive frames on follow streams.'
+    )
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'orchid.db'}"
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.data_dir / "jobs"

@@ -1,0 +1,96 @@
+"""Tables. States are text columns with a CHECK (not native enums), updates are append-only."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from orchid.domain.states import JobState
+
+_STATES = ", ".join(f"'{s.value}'" for s in JobState)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class TokenRow(Base):
+    __tablename__ = "tokens"
+
+    # Only a SHA-256 of the token is stored; the token itself is shown once, at creation.
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("users.username", ondelete="CASCADE"))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class JobRow(Base):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        CheckConstraint(f"state IN ({_STATES})", name="state"),
+        CheckConstraint("replicas >= 1", name="replicas"),
+        Index("ix_jobs_owner_id", "owner", "id"),
+        Index("ix_jobs_state", "state"),
+        Index("ix_jobs_owner_duplicate_key", "owner", "duplicate_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    project: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(16))
+    app_name: Mapped[str] = mapped_column(String(200))
+    app_version: Mapped[str] = mapped_column(String(100))
+    product_provider: Mapped[str] = mapped_column(String(200))
+    product_category: Mapped[str] = mapped_column(String(200))
+    product_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(Text)
+    replicas: Mapped[int] = mapped_column(Integer)
+    # The specification exactly as accepted (wire format), so reads return what the user asked for.
+    specification: Mapped[str] = mapped_column(Text)
+    # Set while the job is active when allowDuplicateJob is false; cleared when it ends.
+    duplicate_key: Mapped[str | None] = mapped_column(String(64))
+    time_allocation_ms: Mapped[int | None] = mapped_column(BigInteger)
+    extension_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    started_at: Mapped[int | None] = mapped_column(BigInteger)
+    provider_handle: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    provider_job_id: Mapped[str | None] = mapped_column(String(200))
+
+
+class JobUpdateRow(Base):
+    __tablename__ = "job_updates"
+    __table_args__ = (
+        CheckConstraint(f"state IS NULL OR state IN ({_STATES})", name="state"),
+        Index("ix_job_updates_job_id_id", "job_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str | None] = mapped_column(Text)

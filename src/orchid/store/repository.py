@@ -1,0 +1,339 @@
+"""The one repository the service uses. Every public method is one transaction.
+
+Calls are synchronous and short (an indexed lookup or a few-row write). The service calls them on the
+event-loop thread on purpose: every state change is then serialised without locks, which SQLite needs
+anyway (one writer at a time).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, func, or_, select, update
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from orchid.domain.states import ACTIVE_STATES, JobState
+from orchid.errors import Conflict
+from orchid.store.filters import JobFilter
+from orchid.store.models import JobRow, JobUpdateRow, TokenRow, UserRow
+from orchid.store.records import JobRecord, NewJob, UpdateRecord
+
+_ACTIVE = [s.value for s in ACTIVE_STATES]
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def make_engine(url: str | URL) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            from pathlib import Path
+
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=5000")
+            cur.close()
+
+        return engine
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, url: str) -> Store:
+        return cls(make_engine(url))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ---- users and tokens ----
+
+    def create_user(self, username: str, now: int) -> str:
+        """Create a user and return a new bearer token for it. Raises Conflict if it exists."""
+        token = "orchid_" + secrets.token_urlsafe(32)
+        try:
+            with self._sessions.begin() as s:
+                s.add(UserRow(username=username, created_at=now))
+                s.flush()
+                s.add(TokenRow(token_hash=hash_token(token), username=username, created_at=now))
+        except IntegrityError as exc:
+            raise Conflict(f"user {username!r} already exists", "USER_EXISTS") from exc
+        return token
+
+    def create_token(self, username: str, now: int) -> str | None:
+        token = "orchid_" + secrets.token_urlsafe(32)
+        with self._sessions.begin() as s:
+            if s.scalar(select(UserRow.id).where(UserRow.username == username)) is None:
+                return None
+            s.add(TokenRow(token_hash=hash_token(token), username=username, created_at=now))
+        return token
+
+    def username_for_token(self, token: str) -> str | None:
+        with self._sessions() as s:
+            return s.scalar(select(TokenRow.username).where(TokenRow.token_hash == hash_token(token)))
+
+    def usernames(self) -> list[str]:
+        with self._sessions() as s:
+            return list(s.scalars(select(UserRow.username).order_by(UserRow.username)))
+
+    # ---- jobs ----
+
+    def insert_jobs(self, jobs: Sequence[NewJob], now: int, status: str) -> list[str]:
+        """Insert jobs IN_QUEUE with their first update, all or nothing. Returns their ids."""
+        with self._sessions.begin() as s:
+            rows = [
+                JobRow(
+                    owner=j.owner,
+                    project=j.project,
+                    created_at=now,
+                    state=JobState.IN_QUEUE.value,
+                    app_name=j.app_name,
+                    app_version=j.app_version,
+                    product_provider=j.product_provider,
+                    product_category=j.product_category,
+                    product_id=j.product_id,
+                    name=j.name,
+                    replicas=j.replicas,
+                    specification=j.specification,
+                    duplicate_key=j.duplicate_key,
+                    time_allocation_ms=j.time_allocation_ms,
+                    extension_ms=0,
+                )
+                for j in jobs
+            ]
+            s.add_all(rows)
+            s.flush()
+            s.add_all(
+                JobUpdateRow(
+                    job_id=r.id, timestamp=now, state=JobState.IN_QUEUE.value, status=status
+                )
+                for r in rows
+            )
+            return [str(r.id) for r in rows]
+
+    def get(self, job_id: str, *, with_updates: bool = True) -> JobRecord | None:
+        key = _int_id(job_id)
+        if key is None:
+            return None
+        with self._sessions() as s:
+            row = s.get(JobRow, key)
+            if row is None:
+                return None
+            updates = _updates_for(s, [key]).get(key, ()) if with_updates else ()
+            return _record(row, updates)
+
+    def apply(
+        self,
+        job_id: str,
+        now: int,
+        *,
+        state: JobState | None,
+        status: str | None,
+        started_at: int | None = None,
+        handle: dict[str, Any] | None = None,
+        provider_job_id: str | None = None,
+    ) -> JobRecord:
+        """Write a new state (if any) and append its update, in one transaction.
+
+        The caller (the service) has already checked the transition. A final state clears the
+        duplicate key, so an identical job may be submitted again.
+        """
+        key = int(job_id)
+        with self._sessions.begin() as s:
+            row = s.get(JobRow, key)
+            if row is None:
+                raise LookupError(job_id)
+            if state is not None:
+                row.state = state.value
+                if state.is_final:
+                    row.duplicate_key = None
+            if started_at is not None:
+                row.started_at = started_at
+            if handle is not None:
+                row.provider_handle = handle
+            if provider_job_id is not None:
+                row.provider_job_id = provider_job_id
+            s.add(
+                JobUpdateRow(
+                    job_id=key,
+                    timestamp=now,
+                    state=state.value if state is not None else None,
+                    status=status,
+                )
+            )
+            s.flush()
+            return _record(row, _updates_for(s, [key]).get(key, ()))
+
+    def set_handle(self, job_id: str, handle: dict[str, Any], provider_job_id: str | None) -> None:
+        with self._sessions.begin() as s:
+            s.execute(
+                update(JobRow)
+                .where(JobRow.id == int(job_id))
+                .values(provider_handle=handle, provider_job_id=provider_job_id)
+            )
+
+    def add_extension(self, job_id: str, ms: int) -> None:
+        with self._sessions.begin() as s:
+            s.execute(
+                update(JobRow)
+                .where(JobRow.id == int(job_id))
+                .values(extension_ms=JobRow.extension_ms + ms)
+            )
+
+    def active_duplicates(self, owner: str, keys: Iterable[str]) -> set[str]:
+        """Which of these duplicate keys belong to an active job of this owner."""
+        wanted = list(set(keys))
+        if not wanted:
+            return set()
+        with self._sessions() as s:
+            found = s.scalars(
+                select(JobRow.duplicate_key).where(
+                    JobRow.owner == owner,
+                    JobRow.duplicate_key.in_(wanted),
+                    JobRow.state.in_(_ACTIVE),
+                )
+            )
+            return {k for k in found if k is not None}
+
+    def active_jobs(self) -> list[JobRecord]:
+        """Every job that is not final, oldest first (with updates)."""
+        with self._sessions() as s:
+            rows = list(s.scalars(select(JobRow).where(JobRow.state.in_(_ACTIVE)).order_by(JobRow.id)))
+            updates = _updates_for(s, [r.id for r in rows])
+            return [_record(r, updates.get(r.id, ())) for r in rows]
+
+    def browse(
+        self,
+        flt: JobFilter,
+        *,
+        limit: int,
+        after: int | None = None,
+        ascending: bool = False,
+        offset: int = 0,
+        with_updates: bool = False,
+    ) -> list[JobRecord]:
+        """Jobs matching the filter, newest first (or oldest first), continuing after the job
+        with id `after` in that order."""
+        stmt = select(JobRow).where(JobRow.owner == flt.owner)
+        if after is not None:
+            stmt = stmt.where(JobRow.id > after if ascending else JobRow.id < after)
+        order = JobRow.id.asc() if ascending else JobRow.id.desc()
+        stmt = _filtered(stmt, flt).order_by(order).offset(offset).limit(limit)
+        with self._sessions() as s:
+            rows = list(s.scalars(stmt))
+            updates = _updates_for(s, [r.id for r in rows]) if with_updates else {}
+            return [_record(r, updates.get(r.id, ())) for r in rows]
+
+    def count_jobs(self) -> int:
+        with self._sessions() as s:
+            return s.scalar(select(func.count(JobRow.id))) or 0
+
+
+def _filtered(stmt: Any, f: JobFilter) -> Any:
+    conditions: list[Any] = []
+    if f.state is not None:
+        conditions.append(JobRow.state == f.state.value)
+    if f.application is not None:
+        conditions.append(JobRow.app_name == f.application)
+    if f.created_by is not None:
+        conditions.append(JobRow.owner == f.created_by)
+    if f.created_after is not None:
+        conditions.append(JobRow.created_at >= f.created_after)
+    if f.created_before is not None:
+        conditions.append(JobRow.created_at <= f.created_before)
+    if f.provider is not None:
+        conditions.append(JobRow.product_provider == f.provider)
+    if f.product_id is not None:
+        conditions.append(JobRow.product_id == f.product_id)
+    if f.product_category is not None:
+        conditions.append(JobRow.product_category == f.product_category)
+    if f.hide_provider is not None:
+        conditions.append(JobRow.product_provider != f.hide_provider)
+    if f.hide_product_id is not None:
+        conditions.append(JobRow.product_id != f.hide_product_id)
+    if f.hide_product_category is not None:
+        conditions.append(JobRow.product_category != f.hide_product_category)
+    if f.ids is not None:
+        conditions.append(JobRow.id.in_(f.ids))
+    if f.provider_ids is not None:
+        conditions.append(JobRow.provider_job_id.in_(f.provider_ids))
+    if f.query:
+        pattern = f"%{_escape_like(f.query.lower())}%"
+        query_conditions = [
+            func.lower(JobRow.name).like(pattern, escape="\\"),
+            func.lower(JobRow.app_name).like(pattern, escape="\\"),
+        ]
+        if f.query.strip().isdigit():
+            query_conditions.append(JobRow.id == int(f.query.strip()))
+        conditions.append(or_(*query_conditions))
+    return stmt.where(*conditions) if conditions else stmt
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _int_id(job_id: str) -> int | None:
+    # Ids are decimal strings; anything else cannot name a job (and must not reach the database).
+    if not job_id.isascii() or not job_id.isdigit() or len(job_id) > 18:
+        return None
+    return int(job_id)
+
+
+def _updates_for(s: Session, ids: list[int]) -> dict[int, tuple[UpdateRecord, ...]]:
+    if not ids:
+        return {}
+    grouped: dict[int, list[UpdateRecord]] = defaultdict(list)
+    rows = s.execute(
+        select(JobUpdateRow.job_id, JobUpdateRow.timestamp, JobUpdateRow.state, JobUpdateRow.status)
+        .where(JobUpdateRow.job_id.in_(ids))
+        .order_by(JobUpdateRow.job_id, JobUpdateRow.id)
+    )
+    for job_id, timestamp, state, status in rows:
+        grouped[job_id].append(
+            UpdateRecord(timestamp, JobState(state) if state is not None else None, status)
+        )
+    return {k: tuple(v) for k, v in grouped.items()}
+
+
+def _record(row: JobRow, updates: tuple[UpdateRecord, ...]) -> JobRecord:
+    return JobRecord(
+        id=str(row.id),
+        owner=row.owner,
+        project=row.project,
+        created_at=row.created_at,
+        state=JobState(row.state),
+        app_name=row.app_name,
+        app_version=row.app_version,
+        product_provider=row.product_provider,
+        product_category=row.product_category,
+        product_id=row.product_id,
+        name=row.name,
+        replicas=row.replicas,
+        specification=row.specification,
+        time_allocation_ms=row.time_allocation_ms,
+        extension_ms=row.extension_ms,
+        started_at=row.started_at,
+        provider_handle=row.provider_handle,
+        provider_job_id=row.provider_job_id,
+        updates=updates,
+    )
