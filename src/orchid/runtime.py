@@ -78,6 +78,7 @@ def build_runtime(settings: Settings, *, auto_migrate: bool = True) -> Runtime:
         )
         for provider_id in catalog.providers()
     }
+    catalog = catalog.with_capabilities({pid: p.capabilities for pid, p in providers.items()})
     service = JobService(store, catalog, providers)
     service_ref.append(service)
     watcher = LogWatcher(service.events.publish)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any
@@ -134,7 +135,10 @@ def test_an_unknown_product_is_a_bad_request(catalog: Catalog, ref: ProductRefer
 
 
 def test_products_can_be_listed_per_provider(catalog: Catalog) -> None:
-    assert [p.id for p in catalog.products("example")] == ["example-compute", "example-compute-large"]
+    assert [p.id for p in catalog.products("example")] == [
+        "example-compute",
+        "example-compute-large",
+    ]
     assert catalog.products("elsewhere") == []
 
 
@@ -164,9 +168,7 @@ def test_support_enables_only_the_native_block(catalog: Catalog) -> None:
 
 
 def test_support_reflects_the_provider_capabilities(catalog: Catalog) -> None:
-    limited = catalog.with_capabilities(
-        {"example": Capabilities(time_extension=False, logs=False)}
-    )
+    limited = catalog.with_capabilities({"example": Capabilities(time_extension=False, logs=False)})
 
     native = limited.support(EXAMPLE).native
 
@@ -271,7 +273,7 @@ def remove_the_products(directory: Path) -> Path:
     ids=lambda item: getattr(item, "__name__", ""),
 )
 def test_a_malformed_catalog_is_refused_naming_the_file(
-    custom_dir: Path, damage: Any, message: str
+    custom_dir: Path, damage: Callable[[Path], Path], message: str
 ) -> None:
     broken = damage(custom_dir)
 

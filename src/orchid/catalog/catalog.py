@@ -7,7 +7,14 @@ from collections.abc import Iterable, Mapping
 from orchid.errors import BadRequest
 from orchid.providers.base import Capabilities, ProductShape
 from orchid.schemas.apps import Application
-from orchid.schemas.products import ComputeProduct, ComputeSupport, ProductReference, SupportBlock
+from orchid.schemas.products import (
+    ComputeProduct,
+    ComputeSupport,
+    ProductReference,
+    ProductWithSupport,
+    SupportBlock,
+    SupportByProvider,
+)
 
 UNKNOWN_APPLICATION = "UNKNOWN_APPLICATION"
 UNKNOWN_PRODUCT = "UNKNOWN_PRODUCT"
@@ -66,6 +73,9 @@ class Catalog:
                 f"unknown application requested: {name}@{version}", UNKNOWN_APPLICATION
             ) from None
 
+    def find_application(self, name: str, version: str) -> Application | None:
+        return self._applications.get((name, version))
+
     def applications(self) -> list[Application]:
         """Every application, sorted by name, then version."""
         return [self._applications[key] for key in sorted(self._applications)]
@@ -80,6 +90,9 @@ class Catalog:
             raise BadRequest(
                 f"bad machine type requested: {_describe(ref)}", UNKNOWN_PRODUCT
             ) from None
+
+    def find_product(self, ref: ProductReference) -> ComputeProduct | None:
+        return self._products.get(product_key(ref))
 
     def products(self, provider: str | None = None) -> list[ComputeProduct]:
         """The products of one provider, or of all; sorted by (provider, category, id)."""
@@ -109,6 +122,16 @@ class Catalog:
                 time_extension=capabilities.time_extension,
             ),
         )
+
+    def support_by_provider(self) -> SupportByProvider:
+        """Every product with its support, grouped by provider (jobs.retrieveProducts)."""
+        grouped: dict[str, list[ProductWithSupport]] = {}
+        for product in self.products():
+            ref = product.reference
+            grouped.setdefault(ref.provider, []).append(
+                ProductWithSupport(product=product, support=self.support(ref))
+            )
+        return SupportByProvider(products_by_provider=grouped)
 
     def shape(self, ref: ProductReference) -> ProductShape:
         """What one replica of the product needs. Raises BadRequest (UNKNOWN_PRODUCT)."""

@@ -21,7 +21,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from orchid.catalog.catalog import Catalog
+from orchid.catalog.catalog import Catalog, ProductKey, product_key
 from orchid.domain.invocation import check_application
 from orchid.providers.base import Capabilities
 from orchid.schemas.apps import Application
@@ -41,7 +41,9 @@ def load_default_catalog(capabilities: Mapping[str, Capabilities] | None = None)
     return _load(files("orchid.catalog") / "defaults", capabilities)
 
 
-def load_catalog(directory: Path, capabilities: Mapping[str, Capabilities] | None = None) -> Catalog:
+def load_catalog(
+    directory: Path, capabilities: Mapping[str, Capabilities] | None = None
+) -> Catalog:
     """A catalog from `directory`, laid out like the default one. Raises ValueError if it is
     missing or any file in it is malformed."""
     if not directory.is_dir():
@@ -54,16 +56,15 @@ def _load(root: Traversable, capabilities: Mapping[str, Capabilities] | None) ->
     if not products_file.is_file():
         raise ValueError(f"{products_file}: missing; a catalog needs a {PRODUCTS_FILE}")
     products = _read(products_file, _PRODUCTS, "list of compute products")
-    seen_products: set[tuple[str, str, str]] = set()
+    seen_products: set[ProductKey] = set()
     for index, product in enumerate(products):
         where = f"{products_file}: product [{index}] ({product.id})"
         if product.id != product.name:
             raise ValueError(f"{where}: id and name must be equal")
-        ref = product.reference
-        key = (ref.provider, ref.category, ref.id)
-        if key in seen_products:
-            raise ValueError(f"{where}: defined twice in provider {ref.provider}")
-        seen_products.add(key)
+        pkey = product_key(product.reference)
+        if pkey in seen_products:
+            raise ValueError(f"{where}: defined twice in provider {pkey[0]}")
+        seen_products.add(pkey)
 
     applications: list[Application] = []
     seen_apps: dict[tuple[str, str], Traversable] = {}

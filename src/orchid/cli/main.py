@@ -117,3 +117,7 @@ def db_upgrade(data_dir: DataDir = None) -> None:
 
     open_store(_settings(data_dir)).close()
     typer.echo("database schema is up to date")
+
+
+if __name__ == "__main__":
+    app()

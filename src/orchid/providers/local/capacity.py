@@ -54,7 +54,7 @@ class CapacityQueue(Generic[T]):
         return key in self._waiting
 
     def admit(self, key: str, need: Resources, item: T) -> bool:
-        """Hold `need` for `key` now if nobody waits and it fits; otherwise queue it. True if held."""
+        """Hold `need` for `key` now if nobody waits and it fits, else queue it. True if held."""
         if not self._waiting and self._fits_now(need):
             self._held[key] = need
             return True

@@ -7,7 +7,7 @@ survives an Orchid restart, after which Orchid is no longer the parent of the pr
 
 from __future__ import annotations
 
-import logging
+import contextlib
 import os
 import shutil
 import signal
@@ -16,8 +16,6 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-log = logging.getLogger(__name__)
 
 # The user's argv arrives as "$@" and is never pasted into the script. `trap :` installs a handler
 # rather than ignoring the signals, so the command (which shares the process group and receives
@@ -156,6 +154,14 @@ def open_if_same(identity: Identity) -> int | None:
     return pidfd
 
 
+def pidfd_open(pid: int) -> int:
+    return os.pidfd_open(pid)
+
+
+def close_pidfd(pidfd: int) -> None:
+    os.close(pidfd)
+
+
 def read_exit_code(job_dir: Path, rank: int) -> int | None:
     """The exit code the wrapper recorded, or None if it never got to write it."""
     try:
@@ -177,7 +183,5 @@ def reap(pid: int) -> int | None:
 
 
 def signal_group(pgid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, sig)
-    except ProcessLookupError:
-        pass

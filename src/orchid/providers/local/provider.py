@@ -1,0 +1,409 @@
+"""Jobs as processes on this machine.
+
+One process per replica, each in its own process group, watched through a pidfd registered with the
+event loop: no thread, task or poll per process. The exit code of every replica is recorded in a
+file by the wrapper (see process.py), so it is known even when Orchid was down when the job ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orchid.errors import ProviderError
+from orchid.providers.base import (
+    Capabilities,
+    Exited,
+    Fact,
+    FactSink,
+    Failed,
+    Handle,
+    JobRun,
+    LogFile,
+    ProductShape,
+    Provider,
+    Queued,
+    Started,
+)
+from orchid.providers.local import process
+from orchid.providers.local.capacity import CapacityQueue, Resources
+from orchid.providers.local.handle import LocalHandle, read_handle_file
+from orchid.providers.local.process import Identity
+
+log = logging.getLogger(__name__)
+
+# Written when terminate() is called, so that after a restart the outcome is still known to have
+# been caused by Orchid (signalled_by_provider) and the forced kill can be re-armed.
+TERMINATE_MARKER = "terminate-requested"
+
+# Exit code reported for a replica whose wrapper was SIGKILLed by us and whose status we could not
+# collect ourselves (we are no longer its parent).
+KILLED_CODE = 128 + signal.SIGKILL
+
+
+@dataclass
+class _Replica:
+    rank: int
+    identity: Identity
+    # True when `identity` is known to be this replica's process (we spawned it, or its starttime
+    # matched on recovery): only then may its process group be signalled.
+    verified: bool
+    is_child: bool
+    ended: bool = False
+    pidfd: int | None = None
+
+
+@dataclass
+class _Job:
+    run: JobRun
+    dir: Path
+    replicas: list[_Replica] = field(default_factory=list)
+    terminating: bool = False
+    # Set when the job could not be started completely: reported once its processes are gone.
+    failure: str | None = None
+    kill_timer: asyncio.TimerHandle | None = None
+
+    @property
+    def id(self) -> str:
+        return self.run.job_id
+
+    def live(self) -> list[_Replica]:
+        return [r for r in self.replicas if r.verified and not r.ended]
+
+
+class LocalProvider(Provider):
+    def __init__(
+        self,
+        provider_id: str,
+        jobs_dir: Path,
+        sink: FactSink,
+        *,
+        cpus: int,
+        memory_gib: int,
+        grace_seconds: float,
+    ) -> None:
+        self.id = provider_id
+        self.capabilities = Capabilities(time_extension=True, logs=True)
+        self._jobs_dir = jobs_dir
+        self._sink = sink
+        self._grace_seconds = grace_seconds
+        self._capacity: CapacityQueue[JobRun] = CapacityQueue(Resources(cpus, memory_gib))
+        self._jobs: dict[str, _Job] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._admitting = False
+
+    # ---- Provider ----
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+
+    async def stop(self) -> None:
+        for job in self._jobs.values():
+            if job.kill_timer is not None:
+                job.kill_timer.cancel()
+            for replica in job.replicas:
+                self._unwatch(replica)
+        self._jobs.clear()
+
+    def fits(self, product: ProductShape, replicas: int) -> bool:
+        # There are no GPUs to hand out on this machine.
+        return product.gpu == 0 and self._capacity.could_ever_fit(_need(product, replicas))
+
+    async def submit(self, run: JobRun) -> None:
+        _check_job_id(run.job_id)
+        if self._is_known(run.job_id):
+            log.warning("%s submitted twice; ignored", run.job_id)
+            return
+        if not self.fits(run.product, run.replicas):
+            raise ProviderError(
+                f"{run.replicas} x {run.product.id} needs more than this machine offers "
+                f"({self._capacity.total.cpus} CPUs, {self._capacity.total.memory_gib} GiB)"
+            )
+        reason = _cannot_start(run, self._jobs_dir / run.job_id)
+        if reason is not None:
+            log.info("%s failed: %s", run.job_id, reason)
+            self._emit(Failed(run.job_id, reason))
+            return
+        if self._capacity.admit(run.job_id, _need(run.product, run.replicas), run):
+            self._launch(run)
+        else:
+            log.info("%s queued: waiting for resources", run.job_id)
+            self._emit(Queued(run.job_id, "Resources"))
+
+    async def recover(self, runs: Sequence[JobRun]) -> None:
+        # Adopt everything that runs before submitting anything, so the capacity held by adopted
+        # jobs is known before new ones are admitted.
+        unstarted: list[JobRun] = []
+        for run in runs:
+            if self._is_known(run.job_id):
+                continue
+            handle, announce = run.handle, False
+            if handle is None:
+                try:
+                    handle = read_handle_file(self._jobs_dir / run.job_id)
+                except ValueError as e:
+                    self._fail_unrecoverable(run.job_id, str(e))
+                    continue
+                # Started may never have reached the service: report it (again) with the handle.
+                announce = handle is not None
+            if handle is None:
+                unstarted.append(run)
+            else:
+                self._adopt(run, handle, announce)
+        for run in unstarted:
+            try:
+                await self.submit(run)
+            except ProviderError as e:
+                log.info("%s failed: %s", run.job_id, e.why)
+                self._emit(Failed(run.job_id, e.why))
+
+    async def terminate(self, job_id: str) -> None:
+        if self._capacity.withdraw(job_id):
+            log.info("%s removed from the queue", job_id)
+            self._emit(Exited(job_id, {}, signalled_by_provider=True))
+            return
+        job = self._jobs.get(job_id)
+        if job is None or job.terminating:
+            return
+        job.terminating = True
+        try:
+            (job.dir / TERMINATE_MARKER).touch()
+        except OSError as e:  # only the outcome after a restart is affected
+            log.warning("%s cannot record the terminate request: %s", job_id, e)
+        self._begin_termination(job)
+
+    async def extend(self, job_id: str, new_time_allocation_ms: int) -> None:
+        # The service enforces time limits for local jobs; nothing here depends on them.
+        return None
+
+    def log_files(self, job_id: str, replicas: int) -> list[LogFile]:
+        job = self._jobs.get(job_id)
+        job_dir = job.dir if job is not None else self._jobs_dir / job_id
+        files: list[LogFile] = []
+        for rank in range(replicas):
+            files.append(LogFile(rank, "stdout", process.stdout_file(job_dir, rank)))
+            files.append(LogFile(rank, "stderr", process.stderr_file(job_dir, rank)))
+        return files
+
+    # ---- starting ----
+
+    def _launch(self, run: JobRun) -> None:
+        """Spawn every replica of a job whose resources are already held."""
+        job_dir = self._jobs_dir / run.job_id
+        try:
+            job_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            self._fail_before_spawn(run.job_id, f"cannot create {job_dir}: {e.strerror}")
+            return
+        # Checked again: the queue may have held the job while its files changed.
+        reason = _cannot_start(run, job_dir)
+        if reason is not None:
+            self._fail_before_spawn(run.job_id, reason)
+            return
+        job = _Job(run, job_dir)
+        self._jobs[run.job_id] = job
+        boot = process.boot_id()
+        try:
+            for rank in range(run.replicas):
+                env = process.replica_env(run.env, run.job_id, rank, run.replicas)
+                identity = process.spawn(run.argv, env, job_dir, rank)
+                replica = _Replica(rank, identity, verified=True, is_child=True)
+                job.replicas.append(replica)
+                LocalHandle(job_dir, tuple(r.identity for r in job.replicas), boot).write()
+                # Our unreaped child keeps its pid: no identity check needed.
+                self._watch(job, replica, process.pidfd_open(identity.pid))
+        except OSError as e:
+            reason = f"cannot start replica {len(job.replicas)}: {e}"
+            log.warning("%s %s; stopping the replicas already started", run.job_id, reason)
+            job.failure = reason
+            for replica in job.replicas:
+                process.signal_group(replica.identity.pid, signal.SIGKILL)
+                if replica.pidfd is None:  # cannot be watched: treat as gone
+                    replica.ended = True
+            if all(r.ended for r in job.replicas):
+                self._finish(job)
+            return
+        handle = LocalHandle(job_dir, tuple(r.identity for r in job.replicas), boot)
+        pids = [r.identity.pid for r in job.replicas]
+        log.info("%s started: %d replica(s), pids %s", run.job_id, run.replicas, pids)
+        self._emit(Started(run.job_id, handle.to_json(), provider_job_id=run.job_id))
+
+    def _fail_before_spawn(self, job_id: str, reason: str) -> None:
+        self._capacity.release(job_id)
+        log.info("%s failed: %s", job_id, reason)
+        self._emit(Failed(job_id, reason))
+        self._start_waiting()
+
+    def _start_waiting(self) -> None:
+        # Not re-entrant: a job that fails while being launched ends up here again, and the loop
+        # below picks up what it released, in queue order.
+        if self._admitting:
+            return
+        self._admitting = True
+        try:
+            while admitted := self._capacity.admit_waiting():
+                for run in admitted:
+                    self._launch(run)
+        finally:
+            self._admitting = False
+
+    # ---- recovery ----
+
+    def _adopt(self, run: JobRun, data: Handle, announce: bool) -> None:
+        try:
+            handle = LocalHandle.from_json(data)
+        except ValueError as e:
+            self._fail_unrecoverable(run.job_id, str(e))
+            return
+        job = _Job(run, handle.dir)
+        same_boot = handle.boot_id is None or handle.boot_id == process.boot_id()
+        for rank, identity in enumerate(handle.replicas):
+            pidfd = process.open_if_same(identity) if same_boot else None
+            if pidfd is None:
+                job.replicas.append(_Replica(rank, identity, False, False, ended=True))
+            else:
+                replica = _Replica(rank, identity, True, process.is_our_child(identity.pid))
+                job.replicas.append(replica)
+                self._watch(job, replica, pidfd)
+        self._jobs[run.job_id] = job
+        self._capacity.occupy(run.job_id, _need(run.product, run.replicas))
+        alive = len(job.live())
+        log.info(
+            "%s re-attached: %d of %d replica(s) still running", run.job_id, alive, run.replicas
+        )
+        if len(handle.replicas) < run.replicas:
+            # Orchid stopped while spawning: the job never started as a whole.
+            job.failure = f"interrupted while starting ({len(handle.replicas)} replica(s) started)"
+            for replica in job.live():
+                process.signal_group(replica.identity.pid, signal.SIGKILL)
+        elif announce:
+            self._emit(Started(run.job_id, handle.to_json(), provider_job_id=run.job_id))
+        if (job.dir / TERMINATE_MARKER).exists():
+            job.terminating = True
+            if alive:
+                self._begin_termination(job)
+        if not alive:
+            self._finish(job)
+
+    def _fail_unrecoverable(self, job_id: str, why: str) -> None:
+        reason = f"cannot re-attach: {why}"
+        log.warning("%s failed: %s", job_id, reason)
+        self._emit(Failed(job_id, reason))
+
+    # ---- watching and ending ----
+
+    def _watch(self, job: _Job, replica: _Replica, pidfd: int) -> None:
+        replica.pidfd = pidfd
+        assert self._loop is not None, "start() must be called first"
+        self._loop.add_reader(pidfd, self._on_replica_exit, job.id, replica.rank)
+
+    def _unwatch(self, replica: _Replica) -> None:
+        if replica.pidfd is not None:
+            assert self._loop is not None
+            self._loop.remove_reader(replica.pidfd)
+            process.close_pidfd(replica.pidfd)
+            replica.pidfd = None
+
+    def _on_replica_exit(self, job_id: str, rank: int) -> None:
+        job = self._jobs.get(job_id)
+        if job is None:
+            return
+        replica = job.replicas[rank]
+        self._unwatch(replica)
+        replica.ended = True
+        log.debug("%s replica %d ended", job_id, rank)
+        if all(r.ended for r in job.replicas):
+            self._finish(job)
+
+    def _begin_termination(self, job: _Job) -> None:
+        log.info("%s terminating: SIGTERM, SIGKILL after %gs", job.id, self._grace_seconds)
+        for replica in job.live():
+            process.signal_group(replica.identity.pid, signal.SIGTERM)
+        assert self._loop is not None
+        if job.kill_timer is None:
+            job.kill_timer = self._loop.call_later(self._grace_seconds, self._kill, job.id)
+
+    def _kill(self, job_id: str) -> None:
+        job = self._jobs.get(job_id)
+        if job is None:
+            return
+        job.kill_timer = None
+        live = job.live()
+        if live:
+            log.info("%s still running after the grace period: SIGKILL", job_id)
+        for replica in live:
+            process.signal_group(replica.identity.pid, signal.SIGKILL)
+
+    def _finish(self, job: _Job) -> None:
+        """Every replica has ended: clean up, release the resources, report, start waiting jobs."""
+        if job.kill_timer is not None:
+            job.kill_timer.cancel()
+            job.kill_timer = None
+        codes = {r.rank: process.read_exit_code(job.dir, r.rank) for r in job.replicas}
+        # Stragglers (background processes of a replica) die with the job. Our own children are
+        # not reaped yet, so their pids (= group ids) cannot have been reused.
+        for replica in job.replicas:
+            if replica.verified:
+                process.signal_group(replica.identity.pid, signal.SIGKILL)
+        for replica in job.replicas:
+            status = process.reap(replica.identity.pid) if replica.is_child else None
+            if codes[replica.rank] is None:
+                codes[replica.rank] = status
+        del self._jobs[job.id]
+        self._capacity.release(job.id)
+        self._emit(_outcome(job, codes))
+        self._start_waiting()
+
+    # ---- helpers ----
+
+    def _is_known(self, job_id: str) -> bool:
+        return job_id in self._jobs or self._capacity.is_waiting(job_id)
+
+    def _emit(self, fact: Fact) -> None:
+        try:
+            self._sink(fact)
+        except Exception:
+            # The provider's own state is already consistent; keep serving the other jobs.
+            log.exception("%s fact sink failed on %s", fact.job_id, type(fact).__name__)
+
+
+def _outcome(job: _Job, codes: dict[int, int | None]) -> Fact:
+    if job.failure is not None:
+        log.info("%s failed: %s", job.id, job.failure)
+        return Failed(job.id, job.failure)
+    exit_codes: dict[int, int] = {}
+    for rank, code in sorted(codes.items()):
+        if code is None and job.terminating:
+            code = KILLED_CODE
+        if code is None:
+            reason = f"replica {rank} vanished without an exit status"
+            log.warning("%s failed: %s", job.id, reason)
+            return Failed(job.id, reason)
+        exit_codes[rank] = code
+    log.info("%s exited: codes %s", job.id, exit_codes)
+    return Exited(job.id, exit_codes, signalled_by_provider=job.terminating)
+
+
+def _need(product: ProductShape, replicas: int) -> Resources:
+    return Resources(product.cpu * replicas, product.memory_gib * replicas)
+
+
+def _cannot_start(run: JobRun, job_dir: Path) -> str | None:
+    if not run.argv:
+        return "cannot start: empty command"
+    if run.replicas < 1:
+        return "cannot start: no replicas"
+    env = process.replica_env(run.env, run.job_id, 0, run.replicas)
+    if not process.resolves(run.argv[0], env["PATH"], job_dir):
+        return f"cannot start: {run.argv[0]!r} not found"
+    return None
+
+
+def _check_job_id(job_id: str) -> None:
+    # The id names the job's folder; it must not lead anywhere else.
+    if not job_id or job_id in (".", "..") or "/" in job_id or "\0" in job_id:
+        raise ProviderError(f"job id {job_id!r} cannot name a folder")
