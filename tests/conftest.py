@@ -64,6 +64,6 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     try:
         yield srv
     finally:
-        srv.stop()
+        srv.close()
         if pg_name is not None:
             _drop(pg_name)

@@ -28,14 +28,17 @@ def free_port() -> int:
 
 
 def create_user(data_dir: Path, name: str, env: Mapping[str, str]) -> str:
-    out = subprocess.run(
-        [*ORCHID, "users", "create", name, "--data-dir", str(data_dir)],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-    )
-    return out.stdout.strip().splitlines()[-1]
+    """A bearer token for `name`, creating the user if needed (`serve` creates 'user' itself)."""
+    for command in ("create", "token"):
+        out = subprocess.run(
+            [*ORCHID, "users", command, name, "--data-dir", str(data_dir)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **env},
+        )
+        if out.returncode == 0:
+            return out.stdout.strip().splitlines()[-1]
+    raise RuntimeError(f"cannot get a token for {name}: {out.stderr}")
 
 
 @dataclass
@@ -46,6 +49,7 @@ class Server:
     env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    clients: list[Api] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -82,8 +86,16 @@ class Server:
             self.process.wait(timeout=20)
         self.process = None
 
+    def close(self) -> None:
+        """Stop the server and close every client made with `user`."""
+        self.stop()
+        for client in self.clients:
+            client.close()
+
     def user(self, name: str) -> Api:
-        return Api(self.url, create_user(self.data_dir, name, self.env))
+        api = Api(self.url, create_user(self.data_dir, name, self.env))
+        self.clients.append(api)
+        return api
 
 
 class Api:
@@ -95,6 +107,9 @@ class Api:
         self.http = httpx.Client(
             base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30.0
         )
+
+    def close(self) -> None:
+        self.http.close()
 
     def create(self, **spec: Any) -> str:
         r = self.http.post("/api/jobs", json={"items": [job_spec(**spec)]})

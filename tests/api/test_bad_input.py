@@ -173,6 +173,7 @@ def test_follow_refuses_bad_tokens_and_foreign_jobs(alice: Api, bob: Api) -> Non
     ]
     intruder = Api(alice.url, "not-a-token")
     [frame] = list(intruder.follow(job_id))
+    intruder.close()
     assert frame["status"] == 401 and frame["payload"]["errorCode"] == "INVALID_TOKEN"
     alice.http.post("/api/jobs/terminate", json={"items": [{"id": job_id}]})
 

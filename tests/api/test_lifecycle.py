@@ -18,7 +18,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         env={"ORCHID_LOCAL_CPUS": "2", "ORCHID_LOCAL_MEMORY_GIB": "16"},
     ).start()
     yield srv
-    srv.stop()
+    srv.close()
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import Api, Server, create_user, logs_of
+from tests.support import Server, logs_of
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "kill-9"])
 def test_jobs_survive_a_restart_of_the_service(tmp_path: Path, sig: int) -> None:
     server = Server(tmp_path / "orchid", env={"ORCHID_LOCAL_CPUS": "4"}).start()
-    api = Api(server.url, create_user(server.data_dir, "dave", server.env))
+    api = server.user("dave")
     marker = tmp_path / "release"
     # Given a job that keeps running, one that will end while Orchid is down, and one waiting
     # for a file before it exits with code 7
@@ -55,12 +55,12 @@ def test_jobs_survive_a_restart_of_the_service(tmp_path: Path, sig: int) -> None
     assert logs_of(frames)[0] == "before\n"
     assert frames[-2]["payload"]["newStatus"]["state"] == "SUCCESS"
     assert api.retrieve(long_running)["updates"][-1]["status"] == "Your job has been cancelled!"
-    server.stop()
+    server.close()
 
 
 def test_a_job_killed_while_orchid_was_down_is_a_failure_not_a_success(tmp_path: Path) -> None:
     server = Server(tmp_path / "orchid").start()
-    api = Api(server.url, create_user(server.data_dir, "erin", server.env))
+    api = server.user("erin")
     job_id = api.create(script="sleep 60")
     job = api.wait_for(job_id, "RUNNING")
     server.stop(signal.SIGKILL)
@@ -77,4 +77,4 @@ def test_a_job_killed_while_orchid_was_down_is_a_failure_not_a_success(tmp_path:
     assert ended["status"]["state"] == "FAILURE"
     assert "exit status" in ended["updates"][-1]["status"]
     assert ended["updates"][:2] == job["updates"]
-    server.stop()
+    server.close()

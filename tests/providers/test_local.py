@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
@@ -479,5 +480,54 @@ def test_a_terminate_survives_a_restart(jobs_dir: Path) -> None:
             # Then the forced kill happens, and the outcome is still the provider's doing
             exited = await after.wait("r6", Exited)
             assert exited == Exited("r6", {0: 128 + signal.SIGKILL}, signalled_by_provider=True)
+
+    run(story())
+
+
+# A whole other Orchid process: it starts a job, prints the handle and exits, so the job's processes
+# are no longer children of anyone who will later watch them.
+ORCHID_THAT_EXITS = """
+import asyncio, json, sys
+from pathlib import Path
+from orchid.providers.base import JobRun, ProductShape
+from orchid.providers.local import LocalProvider
+
+async def main() -> None:
+    facts = []
+    provider = LocalProvider(
+        "local", Path(sys.argv[1]), facts.append, cpus=1, memory_gib=1, grace_seconds=60
+    )
+    await provider.start()
+    run = JobRun(sys.argv[2], ["sh", "-c", sys.argv[3]], {}, 1, ProductShape("s", 1, 1), None)
+    await provider.submit(run)
+    await provider.stop()
+    print(json.dumps(facts[0].handle))
+
+asyncio.run(main())
+"""
+
+
+def test_a_job_left_by_an_orchid_process_that_exited_is_stopped_and_reported(
+    jobs_dir: Path,
+) -> None:
+    async def story() -> None:
+        # Given a job that ignores SIGTERM, started by an Orchid process that has exited since
+        script = "trap '' TERM; echo ready; while :; do sleep 0.05; done"
+        argv = [sys.executable, "-c", ORCHID_THAT_EXITS, str(jobs_dir), "r7", script]
+        done = await asyncio.to_thread(subprocess.run, argv, capture_output=True, check=True)
+        handle = json.loads(done.stdout)
+        stdout = jobs_dir / "r7" / "rank-0.stdout"
+        await until(lambda: stdout.exists() and stdout.read_text() == "ready\n")
+
+        # When this Orchid, which is not its parent, adopts and terminates it
+        facts = Facts()
+        async with local(jobs_dir, facts, grace=0.5) as provider:
+            await provider.recover([job("r7", script, handle=handle)])
+            await provider.terminate("r7")
+
+            # Then it is killed after the grace period; with no exit file and no parent status,
+            # the code is the one of the SIGKILL the provider sent
+            exited = await facts.wait("r7", Exited)
+            assert exited == Exited("r7", {0: 128 + signal.SIGKILL}, signalled_by_provider=True)
 
     run(story())

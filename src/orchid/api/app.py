@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from orchid import __version__
 from orchid.api import errors, follow_ws, routes_catalog, routes_jobs
 from orchid.api.auth import Authenticator
+from orchid.api.content_type import JsonBodies
 from orchid.runtime import Runtime, build_runtime
 from orchid.settings import Settings
 
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, *, auto_migrate: bool = True) -
         description="A compute-job orchestrator that speaks UCloud's Jobs API.",
         lifespan=lifespan,
     )
+    app.add_middleware(JsonBodies)
     errors.install(app)
     app.include_router(routes_jobs.router)
     app.include_router(routes_catalog.router)

@@ -35,7 +35,7 @@ def describe_validation(errors: list[dict[str, object]] | list[object]) -> tuple
     for err in errors[:5]:
         if not isinstance(err, dict):
             continue
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query")]  # type: ignore[union-attr]
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query")]
         kind = str(err.get("type", ""))
         if kind == "json_invalid":
             return "the request body is not valid JSON", "MALFORMED_JSON"

@@ -65,14 +65,14 @@ async def by_name_and_version(
         versions = [a for a in catalog.applications() if a.metadata.name == query.app_name]
         if not versions:
             raise NotFound(f"unknown application: {query.app_name}", "UNKNOWN_APPLICATION")
-        app = versions[-1]
+        found: Application | None = versions[-1]
     else:
-        app = catalog.find_application(query.app_name, query.app_version)
-        if app is None:
-            raise NotFound(
-                f"unknown application: {query.app_name}@{query.app_version}", "UNKNOWN_APPLICATION"
-            )
-    return ApplicationWithFavoriteAndTags.model_validate(app.model_dump())
+        found = catalog.find_application(query.app_name, query.app_version)
+    if found is None:
+        raise NotFound(
+            f"unknown application: {query.app_name}@{query.app_version}", "UNKNOWN_APPLICATION"
+        )
+    return ApplicationWithFavoriteAndTags.model_validate(found.model_dump())
 
 
 @router.get("/api/hpc/apps/browse", response_model=PageV2[Application], summary="apps.browse")

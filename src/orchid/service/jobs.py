@@ -66,11 +66,12 @@ class JobService:
         for record in active:
             by_provider.setdefault(record.product_provider, []).append(record)
         for provider_id, records in by_provider.items():
-            provider = self.providers.get(provider_id)
-            if provider is None:
+            found = self.providers.get(provider_id)
+            if found is None:
                 for r in records:
                     self._transition(r, JobState.FAILURE, f"Provider {provider_id!r} is not configured")
                 continue
+            provider = found
             runs = []
             for r in records:
                 try:

@@ -278,7 +278,7 @@ def _filtered(stmt: Any, f: JobFilter) -> Any:
         conditions.append(JobRow.provider_job_id.in_(f.provider_ids))
     if f.query:
         pattern = f"%{_escape_like(f.query.lower())}%"
-        query_conditions = [
+        query_conditions: list[Any] = [
             func.lower(JobRow.name).like(pattern, escape="\\"),
             func.lower(JobRow.app_name).like(pattern, escape="\\"),
         ]
