@@ -184,3 +184,22 @@ def test_openapi_describes_every_route(server: Server) -> None:
     assert {"id", "includeUpdates", "includeProduct", "filterState"} <= retrieve_params
 
 
+
+
+def test_late_followers_get_every_line_exactly_once(api: Api) -> None:
+    # Given a job printing 300 numbered lines over about 1.5 s
+    job_id = api.create(script="for i in $(seq 1 300); do echo line $i; sleep 0.005; done")
+    expected = "".join(f"line {i}\n" for i in range(1, 301))
+    early = api.follow(job_id)
+    early_frames = [next(early)]
+    # When a second follower joins while the job is printing
+    api.wait_for(job_id, "RUNNING")
+    time.sleep(0.5)
+    late_frames = list(api.follow(job_id))
+    early_frames.extend(early)
+    # Then both saw every line once, in order, and the stream ended with the final state
+    assert logs_of(early_frames) == {0: expected}
+    assert logs_of(late_frames) == {0: expected}
+    for frames in (early_frames, late_frames):
+        assert frames[-1]["status"] == 200
+        assert frames[-2]["payload"]["newStatus"]["state"] == "SUCCESS"

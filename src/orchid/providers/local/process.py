@@ -1,8 +1,8 @@
 """One replica as an operating-system process: how it is spawned, recognised and reaped.
 
-Each replica runs under a constant POSIX sh wrapper that records the exit code of the user's
-command in `rank-<r>.exit` in the job folder. That file, not `waitpid`, is the source of truth: it
-survives an Orchid restart, after which Orchid is no longer the parent of the processes.
+Each replica runs under wrapper.py, which records the exit code of the user's command in
+`rank-<r>.exit` in the job folder. That file, not `waitpid`, is the source of truth: it survives an
+Orchid restart, after which Orchid is no longer the parent of the processes.
 """
 
 from __future__ import annotations
@@ -17,16 +17,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-# The user's argv arrives as "$@" and is never pasted into the script. `trap :` installs a handler
-# rather than ignoring the signals, so the command (which shares the process group and receives
-# the same SIGTERM) keeps the default disposition; the wrapper itself outlives the signal and
-# records the command's status (128+N when killed by signal N). Only builtins are used, so a PATH
-# without /bin does not matter. The file is only read after the wrapper has exited, so writing it
-# in place (rather than renaming a temporary file) is enough. The rank comes from the environment
-# Orchid sets last, so the script is the same text for every replica.
-WRAPPER_SCRIPT = (
-    'trap : TERM INT HUP; "$@"; code=$?; echo "$code" > "rank-$ORCHID_RANK.exit"; exit "$code"'
-)
+from orchid.providers.local import wrapper
+
+# Run by path, isolated from the job's environment (-I) and site packages (-S): it needs nothing
+# but the standard library, and the user's argv is passed as plain arguments after the exit file.
+WRAPPER_ARGV = (sys.executable, "-I", "-S", wrapper.__file__)
 
 
 def exit_file(job_dir: Path, rank: int) -> Path:
@@ -91,15 +86,22 @@ def spawn(argv: Sequence[str], env: Mapping[str, str], job_dir: Path, rank: int)
     try:
         err = os.open(stderr_file(job_dir, rank), flags, 0o644)
         try:
-            proc = _DetachedPopen(
-                ["/bin/sh", "-c", WRAPPER_SCRIPT, f"orchid-rank-{rank}", *argv],
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=err,
-                cwd=job_dir,
-                env=dict(env),
-                start_new_session=True,
-            )
+            # The wrapper must be born with the signals it relays blocked (see wrapper.py); a child
+            # inherits the mask of the thread that spawns it. Signals for Orchid itself that
+            # arrive meanwhile are delivered when the mask is restored, microseconds later.
+            previous = signal.pthread_sigmask(signal.SIG_BLOCK, wrapper.RELAYED)
+            try:
+                proc = _DetachedPopen(
+                    [*WRAPPER_ARGV, str(exit_file(job_dir, rank)), *argv],
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    cwd=job_dir,
+                    env=dict(env),
+                    start_new_session=True,
+                )
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         finally:
             os.close(err)
     finally:
@@ -180,6 +182,12 @@ def reap(pid: int) -> int | None:
         return None
     code = os.waitstatus_to_exitcode(status)
     return 128 - code if code < 0 else code
+
+
+def send_signal(pidfd: int, sig: signal.Signals) -> None:
+    """Signal one process through its pidfd (immune to pid reuse)."""
+    with contextlib.suppress(ProcessLookupError):
+        signal.pidfd_send_signal(pidfd, sig)
 
 
 def signal_group(pgid: int, sig: signal.Signals) -> None:
