@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from orchid.catalog import Catalog
 from orchid.domain import states
-from orchid.domain.invocation import build_command, validate_parameters
+from orchid.domain.invocation import Command, build_command, validate_parameters
 from orchid.domain.states import JobState, ensure_transition
 from orchid.errors import BadRequest, Conflict, NotFound, NotSupported, ProviderError
 from orchid.providers.base import (
@@ -24,6 +24,7 @@ from orchid.providers.base import (
     Failed,
     Fact,
     JobRun,
+    ProductShape,
     Provider,
     Queued,
     Started,
@@ -44,6 +45,8 @@ class _Prepared:
     spec: JobSpecification
     new: NewJob
     provider: Provider
+    command: Command
+    shape: ProductShape
 
 
 class JobService:
@@ -120,11 +123,19 @@ class JobService:
         ids = self.store.insert_jobs([p.new for p in prepared], now_ms(), states.STATUS_QUEUED)
         for job_id, p in zip(ids, prepared, strict=True):
             log.info("%s created by %s (%s)", job_id, user, p.spec.application.name)
-            record = self.store.get(job_id, with_updates=False)
-            assert record is not None
+            run = JobRun(
+                job_id=job_id,
+                argv=p.command.argv,
+                env=p.command.env,
+                replicas=p.spec.replicas,
+                product=p.shape,
+                time_allocation_ms=p.new.time_allocation_ms,
+            )
             try:
-                await p.provider.submit(self._run_for(record))
+                await p.provider.submit(run)
             except ProviderError as exc:
+                record = self.store.get(job_id, with_updates=False)
+                assert record is not None
                 self._transition(record, JobState.FAILURE, f"The provider refused the job: {exc.why}")
         return ids
 
@@ -160,7 +171,7 @@ class JobService:
                     "INSUFFICIENT_CAPACITY",
                 )
             values = validate_parameters(app, spec.parameters)
-            build_command(app, values)  # proves the command can be built before anything is stored
+            command = build_command(app, values)
         except BadRequest as exc:
             raise type(exc)(where + exc.why, exc.error_code) from exc
         duplicate_key = None
@@ -180,7 +191,7 @@ class JobService:
             duplicate_key=duplicate_key,
             time_allocation_ms=spec.time_allocation.ms if spec.time_allocation else None,
         )
-        return _Prepared(spec=spec, new=new, provider=provider)
+        return _Prepared(spec=spec, new=new, provider=provider, command=command, shape=shape)
 
     def _run_for(self, record: JobRecord) -> JobRun:
         spec = JobSpecification.model_validate_json(record.specification)

@@ -2,7 +2,7 @@
 
 One process per replica, each in its own process group, watched through a pidfd registered with the
 event loop: no thread, task or poll per process. The exit code of every replica is recorded in a
-file by the wrapper (see process.py), so it is known even when Orchid was down when the job ended.
+file by its wrapper (see wrapper.py), so it is known even if Orchid was down when the job ended.
 """
 
 from __future__ import annotations
@@ -88,7 +88,8 @@ class LocalProvider(Provider):
     ) -> None:
         self.id = provider_id
         self.capabilities = Capabilities(time_extension=True, logs=True)
-        self._jobs_dir = jobs_dir
+        # Absolute, because it ends up in handles that must still mean the same after a restart.
+        self._jobs_dir = jobs_dir.absolute()
         self._sink = sink
         self._grace_seconds = grace_seconds
         self._capacity: CapacityQueue[JobRun] = CapacityQueue(Resources(cpus, memory_gib))
@@ -140,6 +141,11 @@ class LocalProvider(Provider):
         unstarted: list[JobRun] = []
         for run in runs:
             if self._is_known(run.job_id):
+                continue
+            try:
+                _check_job_id(run.job_id)
+            except ProviderError as e:
+                self._fail_unrecoverable(run.job_id, e.why)
                 continue
             handle, announce = run.handle, False
             if handle is None:
@@ -222,7 +228,10 @@ class LocalProvider(Provider):
             job.failure = reason
             for replica in job.replicas:
                 process.signal_group(replica.identity.pid, signal.SIGKILL)
-                if replica.pidfd is None:  # cannot be watched: treat as gone
+                if replica.pidfd is None:
+                    # Cannot be watched (no pidfd): counted as gone. If it is not dead yet when
+                    # the job is finished, it stays a zombie until Orchid exits; this needs the
+                    # process to run out of file descriptors, and is not worth a blocking wait.
                     replica.ended = True
             if all(r.ended for r in job.replicas):
                 self._finish(job)
@@ -264,9 +273,11 @@ class LocalProvider(Provider):
         for rank, identity in enumerate(handle.replicas):
             pidfd = process.open_if_same(identity) if same_boot else None
             if pidfd is None:
-                job.replicas.append(_Replica(rank, identity, False, False, ended=True))
+                gone = _Replica(rank, identity, verified=False, is_child=False, ended=True)
+                job.replicas.append(gone)
             else:
-                replica = _Replica(rank, identity, True, process.is_our_child(identity.pid))
+                is_child = process.is_our_child(identity.pid)
+                replica = _Replica(rank, identity, verified=True, is_child=is_child)
                 job.replicas.append(replica)
                 self._watch(job, replica, pidfd)
         self._jobs[run.job_id] = job
@@ -321,8 +332,11 @@ class LocalProvider(Provider):
 
     def _begin_termination(self, job: _Job) -> None:
         log.info("%s terminating: SIGTERM, SIGKILL after %gs", job.id, self._grace_seconds)
+        # The wrapper relays SIGTERM to its process group (see wrapper.py); signalling the group
+        # directly could miss a command that is just being spawned.
         for replica in job.live():
-            process.signal_group(replica.identity.pid, signal.SIGTERM)
+            if replica.pidfd is not None:
+                process.send_signal(replica.pidfd, signal.SIGTERM)
         assert self._loop is not None
         if job.kill_timer is None:
             job.kill_timer = self._loop.call_later(self._grace_seconds, self._kill, job.id)
@@ -345,7 +359,8 @@ class LocalProvider(Provider):
             job.kill_timer = None
         codes = {r.rank: process.read_exit_code(job.dir, r.rank) for r in job.replicas}
         # Stragglers (background processes of a replica) die with the job. Our own children are
-        # not reaped yet, so their pids (= group ids) cannot have been reused.
+        # not reaped yet, so their pids (= group ids) cannot have been reused; an adopted one was
+        # reaped by init only moments ago, far too recently for its pid to come round again.
         for replica in job.replicas:
             if replica.verified:
                 process.signal_group(replica.identity.pid, signal.SIGKILL)
