@@ -53,7 +53,15 @@ def create(api: Api, **changes: Any) -> httpx.Response:
         ({"timeAllocation": {"hours": -1, "minutes": 0, "seconds": 0}}, None),
         ({"parameters": None}, "MISSING_PARAMETER"),
         ({"parameters": {"script": {"type": "integer", "value": 3}}}, "INVALID_PARAMETER"),
-        ({"parameters": {"script": {"type": "text", "value": "x"}, "nope": {"type": "text", "value": "y"}}}, "UNKNOWN_PARAMETER"),
+        (
+            {
+                "parameters": {
+                    "script": {"type": "text", "value": "x"},
+                    "nope": {"type": "text", "value": "y"},
+                }
+            },
+            "UNKNOWN_PARAMETER",
+        ),
         ({"parameters": {"script": {"type": "nonsense", "value": "x"}}}, None),
         ({"replicas": "two"}, None),
         ({"application": None}, None),
@@ -76,9 +84,13 @@ def test_malformed_json_and_wrong_shapes(alice: Api) -> None:
     assert_error(alice.http.post("/api/jobs", content=b"{not json"), 400, "MALFORMED_JSON")
     assert_error(alice.http.post("/api/jobs", json={"items": []}), 400)
     assert_error(alice.http.post("/api/jobs", json=[1, 2]), 400)
-    assert_error(alice.http.post("/api/jobs/extend", json={"items": [{"jobId": "1"}]}), 400, "MISSING_FIELD")
+    assert_error(
+        alice.http.post("/api/jobs/extend", json={"items": [{"jobId": "1"}]}), 400, "MISSING_FIELD"
+    )
     assert_error(alice.http.get("/api/jobs/retrieve"), 400, "MISSING_FIELD")
-    assert_error(alice.http.get("/api/jobs/retrieve", params={"id": "1", "includeUpdates": "maybe"}), 400)
+    assert_error(
+        alice.http.get("/api/jobs/retrieve", params={"id": "1", "includeUpdates": "maybe"}), 400
+    )
     assert_error(alice.http.get("/api/jobs/browse", params={"itemsPerPage": "many"}), 400)
     assert_error(alice.http.get("/api/jobs/browse", params={"filterState": "SLEEPING"}), 400)
     assert_error(alice.http.get("/api/jobs/browse", params={"next": "abc"}), 400, "INVALID_NEXT")
@@ -98,7 +110,9 @@ def test_unknown_and_foreign_jobs_are_not_found(alice: Api, bob: Api) -> None:
     job_id = alice.create(script="sleep 30")
     for api, jid in ((alice, "999999999"), (alice, "not-a-number"), (bob, job_id)):
         assert_error(api.http.get("/api/jobs/retrieve", params={"id": jid}), 404, "JOB_NOT_FOUND")
-        extend = {"items": [{"jobId": jid, "requestedTime": {"hours": 1, "minutes": 0, "seconds": 0}}]}
+        extend = {
+            "items": [{"jobId": jid, "requestedTime": {"hours": 1, "minutes": 0, "seconds": 0}}]
+        }
         assert_error(api.http.post("/api/jobs/extend", json=extend), 404)
         assert_error(api.http.post("/api/jobs/terminate", json={"items": [{"id": jid}]}), 404)
     # Bob's attempts changed nothing, and he cannot see Alice's job in his list
@@ -112,20 +126,26 @@ def test_extending_badly(alice: Api) -> None:
     alice.wait_for(ended, "SUCCESS")
     hour = {"hours": 1, "minutes": 0, "seconds": 0}
     assert_error(
-        alice.http.post("/api/jobs/extend", json={"items": [{"jobId": ended, "requestedTime": hour}]}),
+        alice.http.post(
+            "/api/jobs/extend", json={"items": [{"jobId": ended, "requestedTime": hour}]}
+        ),
         409,
         "JOB_NOT_ACTIVE",
     )
     running = alice.create(script="sleep 30", hours=1)
     zero = {"hours": 0, "minutes": 0, "seconds": 0}
     assert_error(
-        alice.http.post("/api/jobs/extend", json={"items": [{"jobId": running, "requestedTime": zero}]}),
+        alice.http.post(
+            "/api/jobs/extend", json={"items": [{"jobId": running, "requestedTime": zero}]}
+        ),
         400,
         "INVALID_TIME_ALLOCATION",
     )
     unlimited = alice.create(script="sleep 30")
     assert_error(
-        alice.http.post("/api/jobs/extend", json={"items": [{"jobId": unlimited, "requestedTime": hour}]}),
+        alice.http.post(
+            "/api/jobs/extend", json={"items": [{"jobId": unlimited, "requestedTime": hour}]}
+        ),
         400,
         "NO_TIME_ALLOCATION",
     )
@@ -168,7 +188,10 @@ def test_follow_refuses_bad_tokens_and_foreign_jobs(alice: Api, bob: Api) -> Non
             "type": "response",
             "streamId": "0",
             "status": 404,
-            "payload": {"why": f"permission denied or job not found ({job_id})", "errorCode": "JOB_NOT_FOUND"},
+            "payload": {
+                "why": f"permission denied or job not found ({job_id})",
+                "errorCode": "JOB_NOT_FOUND",
+            },
         }
     ]
     intruder = Api(alice.url, "not-a-token")
@@ -187,7 +210,9 @@ def test_duplicate_jobs_are_refused_unless_allowed(alice: Api) -> None:
     allowed = alice.http.post("/api/jobs", json={"items": [spec | {"allowDuplicateJob": True}]})
     assert allowed.status_code == 200
     # Once the first has ended, the same job may run again
-    alice.http.post("/api/jobs/terminate", json={"items": [{"id": job_id}, allowed.json()["responses"][0]]})
+    alice.http.post(
+        "/api/jobs/terminate", json={"items": [{"id": job_id}, allowed.json()["responses"][0]]}
+    )
     alice.wait_for(job_id, "SUCCESS")
     again = alice.http.post("/api/jobs", json={"items": [spec]})
     assert again.status_code == 200

@@ -38,7 +38,10 @@ def test_an_exit_code_is_reported_and_is_still_success(api: Api) -> None:
 
 
 def test_replicas_run_with_their_rank_and_log_separately(api: Api) -> None:
-    job_id = api.create(script='echo "rank $ORCHID_RANK of $ORCHID_REPLICAS in job $ORCHID_JOB_ID"; echo oops >&2', replicas=2)
+    job_id = api.create(
+        script='echo "rank $ORCHID_RANK of $ORCHID_REPLICAS in job $ORCHID_JOB_ID"; echo oops >&2',
+        replicas=2,
+    )
     frames = list(api.follow(job_id))
     stdout = logs_of(frames)
     assert stdout == {
@@ -65,7 +68,9 @@ def test_an_extension_postpones_expiry(api: Api) -> None:
     api.wait_for(job_id, "RUNNING")
     api.http.post(
         "/api/jobs/extend",
-        json={"items": [{"jobId": job_id, "requestedTime": {"hours": 0, "minutes": 0, "seconds": 2}}]},
+        json={
+            "items": [{"jobId": job_id, "requestedTime": {"hours": 0, "minutes": 0, "seconds": 2}}]
+        },
     )
     time.sleep(1.5)
     assert api.retrieve(job_id)["status"]["state"] == "RUNNING"
@@ -102,11 +107,17 @@ def test_terminating_a_queued_job_cancels_it(api: Api) -> None:
     api.http.post("/api/jobs/terminate", json={"items": [{"id": queued}]})
     job = api.wait_for(queued, "SUCCESS")
     assert last_status(job) == "Your job has been cancelled!"
-    assert [u["state"] for u in job["updates"] if u["state"]] == ["IN_QUEUE", "CANCELING", "SUCCESS"]
+    assert [u["state"] for u in job["updates"] if u["state"]] == [
+        "IN_QUEUE",
+        "CANCELING",
+        "SUCCESS",
+    ]
     api.http.post("/api/jobs/terminate", json={"items": [{"id": b} for b in blockers]})
 
 
-def test_terminate_sends_sigterm_then_sigkill_after_the_grace_period(api: Api, server: Server) -> None:
+def test_terminate_sends_sigterm_then_sigkill_after_the_grace_period(
+    api: Api, server: Server
+) -> None:
     # Given a job that ignores SIGTERM (the server's grace period is 1 s)
     job_id = api.create(script="trap 'echo got TERM' TERM; while true; do sleep 0.1; done")
     api.wait_for(job_id, "RUNNING")
@@ -127,32 +138,42 @@ def test_browse_pages_newest_first_with_filters(api: Api) -> None:
     ids = [api.create(script="true", name=f"page-{i}") for i in range(5)]
     for job_id in ids:
         api.wait_for(job_id, "SUCCESS")
-    page1 = api.http.get("/api/jobs/browse", params={"itemsPerPage": 2, "filterState": "SUCCESS"}).json()
+    page1 = api.http.get(
+        "/api/jobs/browse", params={"itemsPerPage": 2, "filterState": "SUCCESS"}
+    ).json()
     assert page1["itemsPerPage"] == 2 and page1["next"] is not None
     page2 = api.http.get(
-        "/api/jobs/browse", params={"itemsPerPage": 2, "filterState": "SUCCESS", "next": page1["next"]}
+        "/api/jobs/browse",
+        params={"itemsPerPage": 2, "filterState": "SUCCESS", "next": page1["next"]},
     ).json()
     newest = [j["id"] for j in page1["items"] + page2["items"]]
     assert newest == sorted(newest, key=int, reverse=True)
     assert newest[:2] == ids[::-1][:2]
     assert all(j["updates"] == [] for j in page1["items"])  # without includeUpdates
-    with_updates = api.http.get("/api/jobs/browse", params={"itemsPerPage": 1, "includeUpdates": "true"}).json()
+    with_updates = api.http.get(
+        "/api/jobs/browse", params={"itemsPerPage": 1, "includeUpdates": "true"}
+    ).json()
     assert with_updates["items"][0]["updates"]
     found = api.http.post(
         "/api/jobs/search", json={"query": "page-3", "flags": {"filterApplication": "shell-script"}}
     ).json()
     assert [j["id"] for j in found["items"]] == [ids[3]]
-    top_level_flags = api.http.post("/api/jobs/search", json={"query": "page", "filterIds": ",".join(ids[:2])}).json()
+    top_level_flags = api.http.post(
+        "/api/jobs/search", json={"query": "page", "filterIds": ",".join(ids[:2])}
+    ).json()
     assert sorted(j["id"] for j in top_level_flags["items"]) == sorted(ids[:2])
 
 
 def test_catalog_reads(api: Api) -> None:
     app = api.http.get(
-        "/api/hpc/apps/byNameAndVersion", params={"appName": "acme-web-application", "appVersion": "1.0.0"}
+        "/api/hpc/apps/byNameAndVersion",
+        params={"appName": "acme-web-application", "appVersion": "1.0.0"},
     ).json()
     assert app["metadata"]["name"] == "acme-web-application"
     assert app["invocation"]["tool"]["name"]
-    products = api.http.get("/api/products/browse", params={"itemsPerPage": 50, "filterArea": "COMPUTE"}).json()
+    products = api.http.get(
+        "/api/products/browse", params={"itemsPerPage": 50, "filterArea": "COMPUTE"}
+    ).json()
     names = [p["name"] for p in products["items"]]
     assert "example-compute" in names and "example-compute-large" in names
     support = api.http.get("/api/jobs/retrieveProducts").json()
@@ -160,7 +181,9 @@ def test_catalog_reads(api: Api) -> None:
     assert entry["support"]["native"]["enabled"] is True
     assert entry["support"]["native"]["timeExtension"] is True
     apps = api.http.get("/api/hpc/apps/browse").json()
-    assert {"acme-web-application", "shell-script"} <= {a["metadata"]["name"] for a in apps["items"]}
+    assert {"acme-web-application", "shell-script"} <= {
+        a["metadata"]["name"] for a in apps["items"]
+    }
 
 
 def test_openapi_describes_every_route(server: Server) -> None:
@@ -182,8 +205,6 @@ def test_openapi_describes_every_route(server: Server) -> None:
     }
     retrieve_params = {p["name"] for p in paths["/api/jobs/retrieve"]["get"]["parameters"]}
     assert {"id", "includeUpdates", "includeProduct", "filterState"} <= retrieve_params
-
-
 
 
 def test_late_followers_get_every_line_exactly_once(api: Api) -> None:

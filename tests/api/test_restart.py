@@ -42,9 +42,16 @@ def test_jobs_survive_a_restart_of_the_service(tmp_path: Path, sig: int) -> None
     assert after["updates"] == before["updates"]
 
     # ... it can be extended ...
-    extend = {"items": [{"jobId": long_running, "requestedTime": {"hours": 1, "minutes": 0, "seconds": 0}}]}
+    extend = {
+        "items": [
+            {"jobId": long_running, "requestedTime": {"hours": 1, "minutes": 0, "seconds": 0}}
+        ]
+    }
     assert api.http.post("/api/jobs/extend", json=extend).status_code == 200
-    assert api.retrieve(long_running)["status"]["expiresAt"] == before["status"]["expiresAt"] + 3_600_000
+    assert (
+        api.retrieve(long_running)["status"]["expiresAt"]
+        == before["status"]["expiresAt"] + 3_600_000
+    )
 
     # ... followed (with the log written before the restart) and terminated
     stream = api.follow(long_running)

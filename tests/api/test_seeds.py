@@ -12,7 +12,11 @@ SEED_CREATE = {
     "items": [
         {
             "application": {"name": "acme-web-application", "version": "1.0.0"},
-            "product": {"id": "example-compute", "category": "example-compute", "provider": "example"},
+            "product": {
+                "id": "example-compute",
+                "category": "example-compute",
+                "provider": "example",
+            },
             "name": None,
             "replicas": 1,
             "allowDuplicateJob": False,
@@ -85,7 +89,9 @@ def test_extending_a_job_and_terminating_it_early(user: Api) -> None:
     # When the job is extended by one hour
     extended = user.http.post(
         "/api/jobs/extend",
-        json={"items": [{"jobId": job_id, "requestedTime": {"hours": 1, "minutes": 0, "seconds": 0}}]},
+        json={
+            "items": [{"jobId": job_id, "requestedTime": {"hours": 1, "minutes": 0, "seconds": 0}}]
+        },
     )
     assert extended.status_code == 200 and extended.json() == {"responses": [{}]}
 

@@ -82,7 +82,9 @@ async def browse_apps(
     return _page(_catalog(request).applications(), query)
 
 
-@router.get("/api/products/browse", response_model=PageV2[ComputeProduct], summary="products.browse")
+@router.get(
+    "/api/products/browse", response_model=PageV2[ComputeProduct], summary="products.browse"
+)
 async def browse_products(
     request: Request, user: User, query: Annotated[ProductsQuery, Query()]
 ) -> PageV2[ComputeProduct]:

@@ -46,9 +46,7 @@ async def create(
 
 
 @router.get("/retrieve", response_model=Job, summary="jobs.retrieve")
-async def retrieve(
-    request: Request, user: User, query: Annotated[RetrieveQuery, Query()]
-) -> Job:
+async def retrieve(request: Request, user: User, query: Annotated[RetrieveQuery, Query()]) -> Job:
     service = _service(request)
     return job_view(service.owned(user, query.id), service.catalog, query)
 

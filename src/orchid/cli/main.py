@@ -20,7 +20,9 @@ app.add_typer(db_app, name="db")
 
 DataDir = Annotated[
     Path | None,
-    typer.Option("--data-dir", help="Data directory (default: ORCHID_DATA_DIR or ~/.local/share/orchid)."),
+    typer.Option(
+        "--data-dir", help="Data directory (default: ORCHID_DATA_DIR or ~/.local/share/orchid)."
+    ),
 ]
 
 
@@ -52,7 +54,9 @@ def serve(
     from orchid.api.app import create_app
     from orchid.runtime import open_store
 
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     settings = _settings(data_dir, host=host, port=port)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:

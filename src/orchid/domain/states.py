@@ -21,7 +21,9 @@ class JobState(StrEnum):
         return self in FINAL_STATES
 
 
-FINAL_STATES: frozenset[JobState] = frozenset({JobState.SUCCESS, JobState.FAILURE, JobState.EXPIRED})
+FINAL_STATES: frozenset[JobState] = frozenset(
+    {JobState.SUCCESS, JobState.FAILURE, JobState.EXPIRED}
+)
 ACTIVE_STATES: frozenset[JobState] = frozenset(JobState) - FINAL_STATES
 
 # Every allowed move. A final state never changes again; CANCELING cannot expire, because the user

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from orchid.domain.states import JobState
-from orchid.schemas.apps import AppParameterValue, Application, NameAndVersion
+from orchid.schemas.apps import Application, AppParameterValue, NameAndVersion
 from orchid.schemas.base import SimpleDuration, Wire
 from orchid.schemas.products import ComputeProduct, ProductReference, ResolvedSupport
 
@@ -130,7 +130,9 @@ class JobsSearchRequest(PaginationFields, JobIncludeFlags):
     flags: JobIncludeFlags | None = None
 
     def effective_flags(self) -> JobIncludeFlags:
-        top = JobIncludeFlags.model_validate(self.model_dump(include=set(JobIncludeFlags.model_fields)))
+        top = JobIncludeFlags.model_validate(
+            self.model_dump(include=set(JobIncludeFlags.model_fields))
+        )
         if self.flags is None:
             return top
         merged = top.model_dump(exclude_none=True) | self.flags.model_dump(exclude_none=True)

@@ -45,7 +45,9 @@ class ComputeProduct(Wire):
 
     @property
     def reference(self) -> ProductReference:
-        return ProductReference(id=self.id, category=self.category.name, provider=self.category.provider)
+        return ProductReference(
+            id=self.id, category=self.category.name, provider=self.category.provider
+        )
 
 
 class SupportBlock(Wire):

@@ -85,4 +85,3 @@ async def follow(
         subscription.close()
         if watched:
             watcher.unwatch(job_id)
-

@@ -21,8 +21,8 @@ from orchid.domain.states import JobState, ensure_transition
 from orchid.errors import BadRequest, Conflict, NotFound, NotSupported, ProviderError
 from orchid.providers.base import (
     Exited,
-    Failed,
     Fact,
+    Failed,
     JobRun,
     ProductShape,
     Provider,
@@ -30,7 +30,7 @@ from orchid.providers.base import (
     Started,
     TimedOut,
 )
-from orchid.schemas.jobs import JobSpecification, JobsExtendRequestItem
+from orchid.schemas.jobs import JobsExtendRequestItem, JobSpecification
 from orchid.service.clock import now_ms
 from orchid.service.events import JobEvents
 from orchid.service.expiry import ExpiryTimer
@@ -72,7 +72,9 @@ class JobService:
             found = self.providers.get(provider_id)
             if found is None:
                 for r in records:
-                    self._transition(r, JobState.FAILURE, f"Provider {provider_id!r} is not configured")
+                    self._transition(
+                        r, JobState.FAILURE, f"Provider {provider_id!r} is not configured"
+                    )
                 continue
             provider = found
             runs = []
@@ -136,7 +138,9 @@ class JobService:
             except ProviderError as exc:
                 record = self.store.get(job_id, with_updates=False)
                 assert record is not None
-                self._transition(record, JobState.FAILURE, f"The provider refused the job: {exc.why}")
+                self._transition(
+                    record, JobState.FAILURE, f"The provider refused the job: {exc.why}"
+                )
         return ids
 
     def _prepare(self, user: str, spec: JobSpecification, index: int, total: int) -> _Prepared:
@@ -150,7 +154,9 @@ class JobService:
                     f"provider {spec.product.provider!r} is not available", "UNKNOWN_PROVIDER"
                 )
             if spec.replicas < 1:
-                raise BadRequest("you must request at least 1 node (replicas >= 1)", "INVALID_REPLICAS")
+                raise BadRequest(
+                    "you must request at least 1 node (replicas >= 1)", "INVALID_REPLICAS"
+                )
             if spec.replicas > 1 and not app.invocation.allow_multi_node:
                 raise BadRequest(
                     f"{app.metadata.name} cannot run on more than one node", "INVALID_REPLICAS"
@@ -176,7 +182,9 @@ class JobService:
             raise type(exc)(where + exc.why, exc.error_code) from exc
         duplicate_key = None
         if not spec.allow_duplicate_job:
-            duplicate_key = _duplicate_key(spec, {k: v.model_dump(mode="json") for k, v in values.items()})
+            duplicate_key = _duplicate_key(
+                spec, {k: v.model_dump(mode="json") for k, v in values.items()}
+            )
         new = NewJob(
             owner=user,
             project=None,

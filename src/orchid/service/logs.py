@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -79,7 +80,9 @@ class LogWatcher:
         if self._refs[job_id] == 0:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
-                wd = self._inotify.add_watch(folder, flags.MODIFY | flags.CREATE | flags.CLOSE_WRITE)
+                wd = self._inotify.add_watch(
+                    folder, flags.MODIFY | flags.CREATE | flags.CLOSE_WRITE
+                )
             except OSError as exc:
                 log.warning("%s cannot watch logs in %s: %s", job_id, folder, exc)
                 return False
@@ -98,10 +101,9 @@ class LogWatcher:
             if wd is not None:
                 self._wd_to_job.pop(wd, None)
                 if self._inotify is not None:
-                    try:
+                    # OSError: the folder is gone, and the kernel already dropped the watch.
+                    with contextlib.suppress(OSError):
                         self._inotify.rm_watch(wd)
-                    except OSError:
-                        pass  # the folder is gone; the kernel already dropped the watch
 
     def _on_readable(self) -> None:
         assert self._inotify is not None

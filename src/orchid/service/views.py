@@ -58,7 +58,9 @@ def job_view(
     """The wire Job. Retrieve always carries updates and parameters (as UCloud does); browse and
     search only when asked for with includeUpdates / includeParameters."""
     spec = JobSpecification.model_validate_json(record.specification)
-    shown_spec = spec if with_parameters else spec.model_copy(update={"parameters": None, "resources": None})
+    shown_spec = (
+        spec if with_parameters else spec.model_copy(update={"parameters": None, "resources": None})
+    )
     return Job(
         id=record.id,
         owner=ResourceOwner(created_by=record.owner, project=record.project),

@@ -89,7 +89,9 @@ class Store:
 
     def username_for_token(self, token: str) -> str | None:
         with self._sessions() as s:
-            return s.scalar(select(TokenRow.username).where(TokenRow.token_hash == hash_token(token)))
+            return s.scalar(
+                select(TokenRow.username).where(TokenRow.token_hash == hash_token(token))
+            )
 
     def usernames(self) -> list[str]:
         with self._sessions() as s:
@@ -217,7 +219,9 @@ class Store:
     def active_jobs(self) -> list[JobRecord]:
         """Every job that is not final, oldest first (with updates)."""
         with self._sessions() as s:
-            rows = list(s.scalars(select(JobRow).where(JobRow.state.in_(_ACTIVE)).order_by(JobRow.id)))
+            rows = list(
+                s.scalars(select(JobRow).where(JobRow.state.in_(_ACTIVE)).order_by(JobRow.id))
+            )
             updates = _updates_for(s, [r.id for r in rows])
             return [_record(r, updates.get(r.id, ())) for r in rows]
 
