@@ -231,7 +231,7 @@ def test_terminate_stops_a_running_job_with_sigterm(jobs_dir: Path) -> None:
             await provider.submit(job("t1", "sleep 60"))
             await facts.wait("t1", Started)
 
-            # When it is terminated (twice, and an unknown job too: both are no-ops)
+            # When it is terminated right away (twice, and an unknown job too: both are no-ops)
             await provider.terminate("t1")
             await provider.terminate("t1")
             await provider.terminate("unknown")
@@ -239,6 +239,27 @@ def test_terminate_stops_a_running_job_with_sigterm(jobs_dir: Path) -> None:
             # Then SIGTERM ends it quickly, and the provider says it did it
             exited = await facts.wait("t1", Exited, timeout=3)
             assert exited == Exited("t1", {0: 128 + signal.SIGTERM}, signalled_by_provider=True)
+
+    run(story())
+
+
+def test_a_job_that_handles_sigterm_ends_on_its_own_terms(jobs_dir: Path) -> None:
+    async def story() -> None:
+        facts = Facts()
+        async with local(jobs_dir, facts) as provider:
+            # Given a job that cleans up when asked to stop
+            script = "trap 'echo cleaning up; exit 0' TERM; echo ready; while :; do sleep 1; done"
+            await provider.submit(job("polite", script))
+            stdout = jobs_dir / "polite" / "rank-0.stdout"
+            await until(lambda: stdout.exists() and stdout.read_text() == "ready\n")
+
+            # When it is terminated
+            await provider.terminate("polite")
+
+            # Then it gets to clean up, and its own exit code is reported
+            exited = await facts.wait("polite", Exited)
+            assert exited == Exited("polite", {0: 0}, signalled_by_provider=True)
+            assert stdout.read_text() == "ready\ncleaning up\n"
 
     run(story())
 
@@ -430,6 +451,28 @@ def test_a_job_started_before_the_service_saved_its_handle_is_not_run_twice(
 
         # and the job ran once
         assert (jobs_dir / "r4" / "runs").read_text() == "run\n"
+
+    run(story())
+
+
+def test_a_job_interrupted_while_starting_is_stopped_and_failed(jobs_dir: Path) -> None:
+    async def story() -> None:
+        # Given an Orchid that stopped after spawning the first of two replicas (handle.json
+        # names one process)
+        before = Facts()
+        async with local(jobs_dir, before) as provider_a:
+            await provider_a.submit(job("r8", WAIT_FOR_DONE))
+            await before.wait("r8", Started)
+
+        # When a new Orchid recovers the two-replica job
+        after = Facts()
+        async with local(jobs_dir, after) as provider_b:
+            await provider_b.recover([job("r8", WAIT_FOR_DONE, replicas=2)])
+
+            # Then the half-started job is stopped, not completed or started again
+            failed = await after.wait("r8", Failed)
+            assert failed.reason == "interrupted while starting (1 replica(s) started)"
+            assert after.of("r8") == [failed]
 
     run(story())
 

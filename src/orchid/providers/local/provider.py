@@ -2,7 +2,7 @@
 
 One process per replica, each in its own process group, watched through a pidfd registered with the
 event loop: no thread, task or poll per process. The exit code of every replica is recorded in a
-file by its wrapper (see wrapper.py), so it is known even if Orchid was down when the job ended.
+file by its wrapper (see process.WRAPPER), so it is known even if Orchid was down when the job ended.
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 # Written when terminate() is called, so that after a restart the outcome is still known to have
 # been caused by Orchid (signalled_by_provider) and the forced kill can be re-armed.
 TERMINATE_MARKER = "terminate-requested"
+
+# How many milliseconds terminate waits for a just-spawned wrapper to start its command.
+TERM_ATTEMPTS = 200
 
 # Exit code reported for a replica whose wrapper was SIGKILLed by us and whose status we could not
 # collect ourselves (we are no longer its parent).
@@ -332,14 +335,23 @@ class LocalProvider(Provider):
 
     def _begin_termination(self, job: _Job) -> None:
         log.info("%s terminating: SIGTERM, SIGKILL after %gs", job.id, self._grace_seconds)
-        # The wrapper relays SIGTERM to its process group (see wrapper.py); signalling the group
-        # directly could miss a command that is just being spawned.
         for replica in job.live():
-            if replica.pidfd is not None:
-                process.send_signal(replica.pidfd, signal.SIGTERM)
+            self._term_when_started(job, replica, attempts=TERM_ATTEMPTS)
         assert self._loop is not None
         if job.kill_timer is None:
             job.kill_timer = self._loop.call_later(self._grace_seconds, self._kill, job.id)
+
+    def _term_when_started(self, job: _Job, replica: _Replica, attempts: int) -> None:
+        """SIGTERM the replica's group once its wrapper has started the command: a signal that
+        arrived earlier would be swallowed by the wrapper's trap (see process.WRAPPER)."""
+        if replica.ended or not replica.verified:
+            return
+        pid = replica.identity.pid
+        if attempts > 0 and not process.command_started(pid):
+            assert self._loop is not None
+            self._loop.call_later(0.001, self._term_when_started, job, replica, attempts - 1)
+            return
+        process.signal_group(pid, signal.SIGTERM)
 
     def _kill(self, job_id: str) -> None:
         job = self._jobs.get(job_id)
