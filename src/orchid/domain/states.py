@@ -63,6 +63,8 @@ STATUS_EXPIRED = "Your job has expired!"
 def status_completed(exit_codes: Mapping[int, int]) -> str:
     """The SUCCESS text for a job whose replicas all exited on their own."""
     codes = sorted(exit_codes.items())
+    if not codes:
+        return "Your job has completed"
     if len(codes) == 1 or len({c for _, c in codes}) == 1:
         return f"Your job has completed (exit code {codes[0][1]})"
     per_rank = ", ".join(f"rank {r}: {c}" for r, c in codes)

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import logging
 from collections.abc import Callable
 
 from orchid.service.clock import now_ms
+
+log = logging.getLogger(__name__)
 
 
 class ExpiryTimer:
@@ -43,9 +46,17 @@ class ExpiryTimer:
     def _fire(self) -> None:
         self._armed = None
         now = now_ms()
-        while self._heap and self._heap[0][0] <= now:
-            _, job_id = heapq.heappop(self._heap)
-            current = self._on_due(job_id)
-            if current is not None and current > now:
-                heapq.heappush(self._heap, (current, job_id))
-        self._arm()
+        try:
+            while self._heap and self._heap[0][0] <= now:
+                _, job_id = heapq.heappop(self._heap)
+                try:
+                    current = self._on_due(job_id)
+                except Exception:
+                    # One job that cannot be expired must not stop every later deadline; it is
+                    # tried again shortly.
+                    log.exception("%s could not be expired; retrying in 1 s", job_id)
+                    current = now + 1000
+                if current is not None and current > now:
+                    heapq.heappush(self._heap, (current, job_id))
+        finally:
+            self._arm()

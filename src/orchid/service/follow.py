@@ -17,7 +17,7 @@ POLL_SECONDS = 0.05
 def _log_messages(tails: list[LogTail], *, drain: bool) -> list[JobsFollowResponse]:
     messages = []
     for tail in tails:
-        chunks = tail.read_all() if drain else [tail.read()]
+        chunks = tail.read_all() if drain else tail.read_available()
         for text in chunks:
             if text:
                 entry = JobsLog(rank=tail.source.rank, **{tail.source.stream: text})

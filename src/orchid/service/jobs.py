@@ -245,25 +245,27 @@ class JobService:
         for record, ms, provider in checked:
             # Persist first: if Orchid crashes after the provider call, the deadline is not lost.
             self.store.add_extension(record.id, ms)
-            new_total = record.time_allocation_ms + record.extension_ms + ms  # type: ignore[operator]
+            current = self.store.get(record.id, with_updates=False)
+            assert current is not None and current.time_allocation_ms is not None
             try:
-                await provider.extend(record.id, new_total)
+                await provider.extend(record.id, current.time_allocation_ms + current.extension_ms)
             except ProviderError:
                 self.store.add_extension(record.id, -ms)
                 raise
-            current = self.store.get(record.id, with_updates=False)
-            if current is not None and current.expires_at is not None:
+            if current.expires_at is not None:
                 self.expiry.schedule(record.id, current.expires_at)
             self.events.publish(record.id)
             log.info("%s extended by %d ms", record.id, ms)
 
     async def terminate(self, user: str, job_ids: Iterable[str]) -> None:
-        """Ask each job to stop. Idempotent: final or already cancelling jobs are left alone."""
+        """Ask each job to stop. Idempotent: final jobs are left alone, and a job that is already
+        cancelling is asked again (so a request the provider could not take can be retried)."""
         records = [self.owned(user, job_id) for job_id in job_ids]
         for record in records:
-            if record.state.is_final or record.state == JobState.CANCELING:
+            if record.state.is_final:
                 continue
-            self._transition(record, JobState.CANCELING, states.STATUS_CANCELING)
+            if record.state != JobState.CANCELING:
+                self._transition(record, JobState.CANCELING, states.STATUS_CANCELING)
             await self._provider(record).terminate(record.id)
 
     # ---- facts from providers ----

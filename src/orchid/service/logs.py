@@ -42,10 +42,16 @@ class LogTail:
         self.offset += len(data)
         return self._decoder.decode(data)
 
-    def read_all(self) -> list[str]:
+    def read_available(self) -> list[str]:
+        """Everything written so far, in chunks; a character split across the end of the file
+        waits for its remaining bytes."""
         chunks = []
         while text := self.read():
             chunks.append(text)
+        return chunks
+
+    def read_all(self) -> list[str]:
+        chunks = self.read_available()
         tail = self._decoder.decode(b"", final=True)
         if tail:
             chunks.append(tail)
