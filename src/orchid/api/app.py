@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from orchid import __version__
-from orchid.api import errors, follow_ws, routes_catalog, routes_jobs
+from orchid.api import errors, follow_ws, openapi, routes_catalog, routes_jobs
 from orchid.api.auth import Authenticator
 from orchid.api.content_type import JsonBodies
 from orchid.runtime import Runtime, build_runtime
@@ -35,7 +35,13 @@ def create_app(settings: Settings | None = None, *, auto_migrate: bool = True) -
     app = FastAPI(
         title="Orchid",
         version=__version__,
-        description="A compute-job orchestrator that speaks UCloud's Jobs API.",
+        description=(
+            "A compute-job orchestrator that speaks UCloud's Jobs API. Every call needs "
+            "`Authorization: Bearer <token>`. `jobs.follow` is a WebSocket on `/api/jobs`: send "
+            '`{"call": "jobs.follow", "streamId": "0", "payload": {"id": "<job>"}, '
+            '"bearer": "<token>"}` and receive `{"type": "message", ...}` frames, then a final '
+            '`{"type": "response", ...}`.'
+        ),
         lifespan=lifespan,
     )
     app.add_middleware(JsonBodies)
@@ -43,4 +49,5 @@ def create_app(settings: Settings | None = None, *, auto_migrate: bool = True) -
     app.include_router(routes_jobs.router)
     app.include_router(routes_catalog.router)
     app.include_router(follow_ws.router)
+    openapi.install(app)
     return app
