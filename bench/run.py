@@ -100,13 +100,14 @@ def _load() -> str:
     return "/".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def _machine_cpu() -> tuple[float, float, float]:
-    """Seconds of CPU time since boot, all CPUs together: (busy, total, stolen by the hypervisor)."""
+def _machine_cpu() -> tuple[float, float, float, float]:
+    """Seconds of CPU time since boot, all CPUs together: (busy, total, of the busy time spent in
+    interrupt handlers (loopback networking, mostly), stolen by the hypervisor)."""
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
     tick = os.sysconf("SC_CLK_TCK")
     user, nice, system, idle, iowait, irq, softirq, steal = fields
     busy = user + nice + system + irq + softirq
-    return busy / tick, (busy + idle + iowait + steal) / tick, steal / tick
+    return busy / tick, (busy + idle + iowait + steal) / tick, (irq + softirq) / tick, steal / tick
 
 
 def _bench_cpu() -> float:
@@ -117,14 +118,34 @@ def _bench_cpu() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def _postgres_cpu() -> float:
+    """CPU seconds of the local PostgreSQL server: its live processes plus the backends the
+    postmaster has reaped (read from /proc; 0 when there is none)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # the process has gone
+        if text[text.find("(") + 1 : text.rfind(")")] != "postgres":
+            continue
+        fields = text[text.rfind(")") + 2 :].split()
+        total += sum(int(f) for f in fields[11:15])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def _cpu_summary(
-    before: tuple[float, float, float], after: tuple[float, float, float], bench: float
+    before: tuple[float, float, float, float],
+    after: tuple[float, float, float, float],
+    bench: float,
+    postgres: float,
 ) -> str:
-    busy, total, steal = (b - a for a, b in zip(before, after, strict=True))
+    busy, total, interrupts, steal = (b - a for a, b in zip(before, after, strict=True))
+    others = max(0.0, busy - bench - postgres - interrupts)
     return (
-        f"- CPU during the run: {busy:.1f} of {total:.1f} CPU-seconds busy; this benchmark"
-        f" (client, servers, jobs) {bench:.1f}, everything else (incl. any PostgreSQL backends)"
-        f" {max(0.0, busy - bench):.1f}; stolen by the hypervisor {steal:.1f}"
+        f"- CPU during the run: {busy:.1f} of {total:.1f} CPU-seconds busy: this benchmark"
+        f" (client, servers, jobs) {bench:.1f}, PostgreSQL {postgres:.1f}, interrupt handlers"
+        f" {interrupts:.1f}, everything else {others:.1f}; stolen by the hypervisor {steal:.1f}"
     )
 
 
@@ -213,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     server = BenchServer(data_dir, env, args.log_level)
     run = Run()
     started = time.perf_counter()
-    machine0, bench0 = _machine_cpu(), _bench_cpu()
+    machine0, bench0, postgres0 = _machine_cpu(), _bench_cpu(), _postgres_cpu()
     try:
         run.section("0", "machine reference", 30, machine_reference)
         server.start()
@@ -327,7 +348,9 @@ def main(argv: list[str] | None = None) -> int:
 
     total = time.perf_counter() - started
     environment.append(f"- load average (1/5/15 min) after the run: {_load()}")
-    environment.append(_cpu_summary(machine0, _machine_cpu(), _bench_cpu() - bench0))
+    environment.append(
+        _cpu_summary(machine0, _machine_cpu(), _bench_cpu() - bench0, _postgres_cpu() - postgres0)
+    )
     order = {s: i for i, s in enumerate("01234567")}
     # A stable sort: rows keep the order they were measured in within a section.
     rows = sorted(run.rows, key=lambda r: order.get(r.section, 99))

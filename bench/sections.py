@@ -80,6 +80,16 @@ def _server_span(job: dict[str, Any], start: str, end: str) -> float | None:
     return None if a is None or b is None else float(b - a)
 
 
+def _until_deadline(
+    frames: Iterator[tuple[int, dict[str, Any]]],
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The frames, ending quietly (instead of raising) when the follower runs out of time."""
+    try:
+        yield from frames
+    except TimeoutError:
+        return
+
+
 # ---- 0. machine reference ----
 
 
@@ -122,7 +132,7 @@ def create_to_success(server: BenchServer, api: Api, sizes: Sizes, budget: Budge
         post_ms.append(ms_since(t0))
         while True:
             job = api.retrieve(job_id)
-            if job["status"]["state"] in FINAL_STATES:
+            if job["status"]["state"] in FINAL_STATES or budget.expired:
                 break
             time.sleep(0.001)
         wall = ms_since(t0)
@@ -149,7 +159,7 @@ def create_to_success(server: BenchServer, api: Api, sizes: Sizes, budget: Budge
             [job_id] = api.create(job_spec(TRIVIAL))
             seen: float | None = None
             final: str | None = None
-            for _, frame in sock.follow(job_id, deadline=budget.end + 5):
+            for _, frame in _until_deadline(sock.follow(job_id, deadline=budget.end + 5)):
                 state = frame_state(frame) if frame["type"] == "message" else None
                 if seen is None and state in FINAL_STATES:
                     seen, final = ms_since(t0), state
@@ -345,16 +355,6 @@ def throughput(
 
 
 # ---- 3. follow latency ----
-
-
-def _until_deadline(
-    frames: Iterator[tuple[int, dict[str, Any]]],
-) -> Iterator[tuple[int, dict[str, Any]]]:
-    """The frames, ending quietly (instead of raising) when the follower runs out of time."""
-    try:
-        yield from frames
-    except TimeoutError:
-        return
 
 
 def follow_latency(server: BenchServer, api: Api, sizes: Sizes, budget: Budget) -> list[Row]:

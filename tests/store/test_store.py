@@ -238,7 +238,10 @@ def test_a_final_state_frees_the_duplicate_key(store: Store) -> None:
 
     assert store.active_duplicates("alice", ["k1"]) == set()
     assert record.state == JobState.SUCCESS
-    assert [(u.state, u.status) for u in record.updates] == [
+    assert record.updates == ()  # apply returns the new state, not the history
+    stored = store.get(job_id)
+    assert stored is not None
+    assert [(u.state, u.status) for u in stored.updates] == [
         (JobState.IN_QUEUE, "queued"),
         (JobState.RUNNING, "running"),
         (JobState.SUCCESS, "done"),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+import orchid.web
 from orchid import __version__
 from orchid.api import errors, follow_ws, openapi, routes_catalog, routes_jobs
 from orchid.api.auth import Authenticator
@@ -27,6 +29,9 @@ def create_app(settings: Settings | None = None, *, auto_migrate: bool = True) -
         app.state.log_watcher = runtime.log_watcher
         app.state.auth = Authenticator(runtime.store)
         await runtime.start()
+        # Everything allocated so far lives as long as the process: keep the collector from
+        # re-scanning it (full collections otherwise pause requests for tens of milliseconds).
+        gc.freeze()
         try:
             yield
         finally:
@@ -49,5 +54,6 @@ def create_app(settings: Settings | None = None, *, auto_migrate: bool = True) -
     app.include_router(routes_jobs.router)
     app.include_router(routes_catalog.router)
     app.include_router(follow_ws.router)
+    orchid.web.mount(app)
     openapi.install(app)
     return app

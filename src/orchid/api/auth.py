@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from orchid.errors import Unauthorized
 from orchid.store.repository import Store
 
+# An async dependency: a plain function would be run in a worker thread on every request.
 _bearer = HTTPBearer(auto_error=False, description="A token from `orchid users create NAME`.")
 
 
@@ -30,7 +31,7 @@ class Authenticator:
         return user
 
 
-def current_user(
+async def current_user(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:

@@ -8,6 +8,10 @@ from typing import Annotated
 
 import typer
 
+from orchid.cli.catalog_cmds import apps_app, products_app
+from orchid.cli.jobs import jobs_app
+from orchid.cli.login import login
+from orchid.cli.run import run
 from orchid.errors import OrchidError
 from orchid.service.clock import now_ms
 from orchid.settings import Settings
@@ -17,6 +21,11 @@ users_app = typer.Typer(no_args_is_help=True, help="Manage users and their token
 db_app = typer.Typer(no_args_is_help=True, help="Manage the database schema.")
 app.add_typer(users_app, name="users")
 app.add_typer(db_app, name="db")
+app.command("login")(login)
+app.command("run")(run)
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(apps_app, name="apps")
+app.add_typer(products_app, name="products")
 
 DataDir = Annotated[
     Path | None,
@@ -47,6 +56,9 @@ def serve(
         bool, typer.Option("--migrate/--no-migrate", help="Upgrade the schema on start.")
     ] = True,
     log_level: Annotated[str, typer.Option(help="Log level.")] = "info",
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="Log every HTTP request.")
+    ] = False,
 ) -> None:
     """Start the service (SQLite in the data directory and the local provider by default)."""
     import uvicorn
@@ -78,6 +90,7 @@ def serve(
         host=settings.host,
         port=settings.port,
         log_level=log_level,
+        access_log=access_log,
         ws="websockets-sansio",
     )
 

@@ -13,7 +13,18 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    create_engine,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +36,8 @@ from orchid.store.models import JobRow, JobUpdateRow, TokenRow, UserRow
 from orchid.store.records import JobRecord, NewJob, UpdateRecord
 
 _ACTIVE = [s.value for s in ACTIVE_STATES]
+_JOBS: Table = JobRow.__table__  # type: ignore[assignment]
+_UPDATES: Table = JobUpdateRow.__table__  # type: ignore[assignment]
 
 
 def hash_token(token: str) -> str:
@@ -50,7 +63,8 @@ def make_engine(url: str | URL) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    # Stale connections are recycled instead of pinged before every use (a round trip per call).
+    return create_engine(parsed, pool_recycle=1800)
 
 
 class Store:
@@ -132,15 +146,18 @@ class Store:
             )
             return [str(r.id) for r in rows]
 
+    # The two calls on every job's hot path (read the job, record a state change) use SQLAlchemy
+    # Core on a plain connection: the ORM's unit of work cost more than SQLite itself.
+
     def get(self, job_id: str, *, with_updates: bool = True) -> JobRecord | None:
         key = _int_id(job_id)
         if key is None:
             return None
-        with self._sessions() as s:
-            row = s.get(JobRow, key)
+        with self.engine.connect() as conn:
+            row = conn.execute(select(_JOBS).where(_JOBS.c.id == key)).first()
             if row is None:
                 return None
-            updates = _updates_for(s, [key]).get(key, ()) if with_updates else ()
+            updates = _updates_for(conn, [key]).get(key, ()) if with_updates else ()
             return _record(row, updates)
 
     def apply(
@@ -157,33 +174,39 @@ class Store:
         """Write a new state (if any) and append its update, in one transaction.
 
         The caller (the service) has already checked the transition. A final state clears the
-        duplicate key, so an identical job may be submitted again.
+        duplicate key, so an identical job may be submitted again. The returned record carries no
+        updates (callers need the new state and deadline, not the history).
         """
         key = int(job_id)
-        with self._sessions.begin() as s:
-            row = s.get(JobRow, key)
+        values: dict[str, Any] = {}
+        if state is not None:
+            values["state"] = state.value
+            if state.is_final:
+                values["duplicate_key"] = None
+        if started_at is not None:
+            values["started_at"] = started_at
+        if handle is not None:
+            values["provider_handle"] = handle
+        if provider_job_id is not None:
+            values["provider_job_id"] = provider_job_id
+        with self.engine.begin() as conn:
+            if values:
+                row = conn.execute(
+                    update(_JOBS).where(_JOBS.c.id == key).values(values).returning(*_JOBS.c)
+                ).first()
+            else:
+                row = conn.execute(select(_JOBS).where(_JOBS.c.id == key)).first()
             if row is None:
                 raise LookupError(job_id)
-            if state is not None:
-                row.state = state.value
-                if state.is_final:
-                    row.duplicate_key = None
-            if started_at is not None:
-                row.started_at = started_at
-            if handle is not None:
-                row.provider_handle = handle
-            if provider_job_id is not None:
-                row.provider_job_id = provider_job_id
-            s.add(
-                JobUpdateRow(
+            conn.execute(
+                insert(_UPDATES).values(
                     job_id=key,
                     timestamp=now,
                     state=state.value if state is not None else None,
                     status=status,
                 )
             )
-            s.flush()
-            return _record(row, _updates_for(s, [key]).get(key, ()))
+            return _record(row, ())
 
     def set_handle(self, job_id: str, handle: dict[str, Any], provider_job_id: str | None) -> None:
         with self._sessions.begin() as s:
@@ -303,7 +326,7 @@ def _int_id(job_id: str) -> int | None:
     return int(job_id)
 
 
-def _updates_for(s: Session, ids: list[int]) -> dict[int, tuple[UpdateRecord, ...]]:
+def _updates_for(s: Session | Connection, ids: list[int]) -> dict[int, tuple[UpdateRecord, ...]]:
     if not ids:
         return {}
     grouped: dict[int, list[UpdateRecord]] = defaultdict(list)
@@ -319,7 +342,8 @@ def _updates_for(s: Session, ids: list[int]) -> dict[int, tuple[UpdateRecord, ..
     return {k: tuple(v) for k, v in grouped.items()}
 
 
-def _record(row: JobRow, updates: tuple[UpdateRecord, ...]) -> JobRecord:
+def _record(row: Any, updates: tuple[UpdateRecord, ...]) -> JobRecord:
+    """A snapshot from an ORM row or a Core row (both have the columns as attributes)."""
     return JobRecord(
         id=str(row.id),
         owner=row.owner,

@@ -8,6 +8,7 @@ truth: it survives an Orchid restart, after which Orchid is no longer the parent
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import signal
@@ -129,8 +130,9 @@ def is_our_child(pid: int) -> bool:
     return fields is not None and int(fields[4 - 3]) == os.getpid()
 
 
+@functools.cache
 def boot_id() -> str | None:
-    """Tells one boot from the next, so pids and starttimes from before a reboot are not trusted."""
+    """Tells one boot from the next (read once: it cannot change while this process lives), so pids and starttimes from before a reboot are not trusted."""
     try:
         return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     except OSError:

@@ -1,0 +1,98 @@
+"""What every client command shares: exit codes, one-line errors, and the client from config."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from enum import IntEnum
+from typing import NoReturn, ParamSpec, TypeVar
+
+import typer
+
+from orchid.cli import output
+from orchid.client import (
+    ApiError,
+    AuthenticationError,
+    Client,
+    OrchidClientError,
+    StreamBroken,
+    Unreachable,
+)
+from orchid.domain.states import JobState
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class ExitCode(IntEnum):
+    """Exit codes of the client commands (`run --follow` and `jobs follow` use all of them)."""
+
+    SUCCESS = 0
+    ERROR = 1  # bad input, unknown app, unreachable server, refused token, lost stream
+    USAGE = 2  # an option click could not parse (click's own code)
+    FAILURE = 3  # the job ended FAILURE
+    EXPIRED = 4  # the job ended EXPIRED
+    INTERRUPTED = 130  # Ctrl-C (detached, or terminated on request)
+
+
+def exit_code_for(state: JobState | None) -> ExitCode:
+    if state is JobState.SUCCESS:
+        return ExitCode.SUCCESS
+    if state is JobState.EXPIRED:
+        return ExitCode.EXPIRED
+    return ExitCode.FAILURE if state is JobState.FAILURE else ExitCode.ERROR
+
+
+class CliError(Exception):
+    """A problem to report in one line (no traceback), with the exit code to leave with."""
+
+    def __init__(self, message: str, code: ExitCode = ExitCode.ERROR) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def fail(message: str, code: ExitCode = ExitCode.ERROR) -> NoReturn:
+    output.error(message)
+    raise typer.Exit(int(code))
+
+
+def describe(exc: OrchidClientError) -> str:
+    """The one line a person should read for an SDK error."""
+    if isinstance(exc, AuthenticationError):
+        return (
+            f"the server refused the token ({exc.why}): run `orchid login URL --token TOKEN` "
+            "or set ORCHID_TOKEN"
+        )
+    if isinstance(exc, StreamBroken):
+        return f"{exc}; follow it again with `orchid jobs follow {exc.job_id}`"
+    if isinstance(exc, ApiError):
+        return f"{exc.why} ({exc.error_code})" if exc.error_code else exc.why
+    return str(exc)
+
+
+def guarded(command: Callable[P, R]) -> Callable[P, R]:
+    """Wrap a command so expected problems end it with a one-line error and a non-zero exit."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except CliError as exc:
+            fail(str(exc), exc.code)
+        except Unreachable as exc:
+            fail(str(exc))
+        except OrchidClientError as exc:
+            fail(describe(exc))
+        except KeyboardInterrupt:
+            fail("interrupted", ExitCode.INTERRUPTED)
+
+    return wrapper
+
+
+def open_client() -> Client:
+    """A client for the configured server and token (ORCHID_URL/ORCHID_TOKEN, else the config
+    file). Raises CliError when neither says where to go."""
+    from orchid.cli.config import resolve
+
+    settings = resolve()
+    return Client(settings.url, settings.token)

@@ -1,0 +1,45 @@
+"""`orchid login URL --token T`: check the token against the server, then remember both."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from orchid.cli import output
+from orchid.cli.common import guarded
+from orchid.cli.config import ClientSettings, check_url, save
+from orchid.client import Client
+
+
+@guarded
+def login(
+    url: Annotated[str, typer.Argument(help="The server, e.g. http://127.0.0.1:8080.")],
+    token: Annotated[
+        str | None,
+        typer.Option(
+            help="Bearer token (from `orchid serve` or `orchid users create`); asked for if absent."
+        ),
+    ] = None,
+    verify: Annotated[
+        bool,
+        typer.Option("--verify/--no-verify", help="Check URL and token with the server first."),
+    ] = True,
+    fmt: output.Output = output.OutputFormat.HUMAN,
+) -> None:
+    """Remember a server and a token in the config file (mode 0600).
+
+    ORCHID_URL and ORCHID_TOKEN, when set, override what is stored.
+    """
+    url = check_url(url, "URL")
+    if token is None:
+        token = typer.prompt("Token", hide_input=True)
+    token = token.strip()
+    if verify:
+        with Client(url, token) as client:
+            client.browse(items_per_page=1)
+    path = save(ClientSettings(url, token))
+    if fmt is output.OutputFormat.JSON:
+        output.print_json({"url": url, "configFile": str(path)})
+    else:
+        output.stdout().print(f"Logged in to {url} (saved in {path})", soft_wrap=True, markup=False)
