@@ -35,6 +35,13 @@ export function append(parent, children) {
   return parent;
 }
 
+/** Text where `backticked` spans become <code> (catalog descriptions use them), still never HTML. */
+export function withCode(text) {
+  return String(text ?? "")
+    .split("`")
+    .map((part, i) => (i % 2 === 1 ? h("code", {}, part) : part));
+}
+
 /** Text for screen readers only (e.g. "standard error" before a red log line). */
 export function srOnly(text) {
   return h("span", { class: "sr-only" }, text);

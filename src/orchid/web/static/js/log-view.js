@@ -4,7 +4,7 @@
 // up; "Jump to latest" resumes it. The page keeps at most MAX_LINES lines (a browser slows down
 // beyond that), but the download always holds everything received.
 
-import { h, srOnly } from "./dom.js";
+import { append, h, srOnly } from "./dom.js";
 
 const MAX_LINES = 5000;
 const BOTTOM_SLACK_PX = 8;
@@ -20,7 +20,11 @@ export class LogView {
     this.following = true;
 
     this.placeholder = h("p", { class: "log-empty" }, "No output yet.");
-    this.trimmed = h("p", { class: "log-trimmed", hidden: true }, `Only the last ${MAX_LINES} lines are shown here; download the log for all of it.`);
+    this.trimmed = h(
+      "p",
+      { class: "log-trimmed", hidden: true },
+      `Only the last ${MAX_LINES} lines are shown here; download the log for all of it.`,
+    );
     this.lines = h("div", { class: "log-lines" });
     this.output = h(
       "div",
@@ -67,10 +71,13 @@ export class LogView {
   setReplicas(replicas) {
     this.replicas = replicas;
     this.rankField.hidden = replicas <= 1;
-    this.rankSelect.replaceChildren(
+    this.rankSelect.replaceChildren();
+    append(this.rankSelect, [
       h("option", { value: "" }, "All ranks"),
-      Array.from({ length: replicas }, (_, rank) => h("option", { value: String(rank), selected: String(rank) === this.rankFilter }, `Rank ${rank}`)),
-    );
+      Array.from({ length: replicas }, (_, rank) =>
+        h("option", { value: String(rank), selected: String(rank) === this.rankFilter }, `Rank ${rank}`),
+      ),
+    ]);
   }
 
   /** Forget everything (a reconnected follow replays the log from its start). */
@@ -117,7 +124,11 @@ export class LogView {
   newLine(rank, stream, text) {
     const line = h(
       "div",
-      { class: `line ${stream}`, "data-rank": rank, hidden: this.rankFilter !== "" && String(rank) !== this.rankFilter },
+      {
+        class: `line ${stream}`,
+        "data-rank": rank,
+        hidden: this.rankFilter !== "" && String(rank) !== this.rankFilter,
+      },
       this.replicas > 1 ? h("span", { class: "rank", title: `Rank ${rank}` }, srOnly("rank "), String(rank)) : null,
       stream === "stderr" ? srOnly("standard error: ") : null,
       h("span", { class: "text" }, text),

@@ -46,12 +46,26 @@ function numberControl(parameter, id, step) {
 const KINDS = {
   text(parameter, id) {
     const initial = defaultOf(parameter);
-    const control = h("input", { id, name: parameter.name, type: "text", required: !parameter.optional, value: initial ?? "" });
+    const control = h("input", {
+      id,
+      name: parameter.name,
+      type: "text",
+      required: !parameter.optional,
+      value: initial ?? "",
+    });
     return { control, read: () => (control.value === "" ? null : { type: "text", value: control.value }) };
   },
   textarea(parameter, id) {
     const initial = defaultOf(parameter);
-    const control = h("textarea", { id, name: parameter.name, rows: 6, spellcheck: "false", class: "code", required: !parameter.optional, value: initial ?? "" });
+    const control = h("textarea", {
+      id,
+      name: parameter.name,
+      rows: 6,
+      spellcheck: "false",
+      class: "code",
+      required: !parameter.optional,
+      value: initial ?? "",
+    });
     return { control, read: () => (control.value === "" ? null : { type: "textarea", value: control.value }) };
   },
   integer(parameter, id) {
@@ -94,7 +108,10 @@ const KINDS = {
       { id, name: parameter.name },
       options.map(([value, text]) => h("option", { value, selected: value === chosen }, text)),
     );
-    return { control, read: () => (control.value === "" ? null : { type: "boolean", value: control.value === "true" }) };
+    return {
+      control,
+      read: () => (control.value === "" ? null : { type: "boolean", value: control.value === "true" }),
+    };
   },
   enumeration(parameter, id) {
     const initial = defaultOf(parameter);
@@ -102,7 +119,9 @@ const KINDS = {
       "select",
       { id, name: parameter.name, required: !parameter.optional },
       h("option", { value: "", selected: initial == null }, parameter.optional ? "Not set" : "Choose…"),
-      (parameter.options ?? []).map((option) => h("option", { value: option.value, selected: option.value === initial }, option.name)),
+      (parameter.options ?? []).map((option) =>
+        h("option", { value: option.value, selected: option.value === initial }, option.name),
+      ),
     );
     return { control, read: () => (control.value === "" ? null : { type: "text", value: control.value }) };
   },
@@ -116,7 +135,14 @@ const KINDS = {
 
 function pathControl(parameter, id, hint) {
   const initial = defaultOf(parameter);
-  const control = h("input", { id, name: parameter.name, type: "text", required: !parameter.optional, value: initial ?? "", spellcheck: "false" });
+  const control = h("input", {
+    id,
+    name: parameter.name,
+    type: "text",
+    required: !parameter.optional,
+    value: initial ?? "",
+    spellcheck: "false",
+  });
   return {
     control,
     hint,

@@ -58,7 +58,10 @@ export function render({ root, params, signal, title }) {
       root.replaceChildren(
         h("nav", { class: "breadcrumb", "aria-label": "Breadcrumb" }, h("a", { href: "#/jobs" }, "Jobs")),
         h("h1", {}, notFound ? `Job ${id} was not found` : `Job ${id} could not be loaded`),
-        alertBox("error", notFound ? "It does not exist, or it belongs to someone else." : (error.why ?? String(error))),
+        alertBox(
+          "error",
+          notFound ? "It does not exist, or it belongs to someone else." : (error.why ?? String(error)),
+        ),
       );
     });
 }
@@ -71,7 +74,11 @@ function show({ root, job, signal, title }) {
 
   // ---- Head ----
   const badge = stateBadge(job.status.state);
-  const connection = h("span", { class: "connection", "data-connection": "connecting" }, CONNECTION_TEXT.connecting);
+  const connection = h(
+    "span",
+    { class: "connection", role: "status", "data-connection": "connecting" },
+    CONNECTION_TEXT.connecting,
+  );
   const announcer = h("p", { class: "sr-only", role: "status", "aria-live": "polite" });
   const head = h(
     "div",
@@ -79,7 +86,13 @@ function show({ root, job, signal, title }) {
     h(
       "div",
       {},
-      h("nav", { class: "breadcrumb", "aria-label": "Breadcrumb" }, h("a", { href: "#/jobs" }, "Jobs"), h("span", { "aria-hidden": "true" }, " / "), h("span", {}, `#${job.id}`)),
+      h(
+        "nav",
+        { class: "breadcrumb", "aria-label": "Breadcrumb" },
+        h("a", { href: "#/jobs" }, "Jobs"),
+        h("span", { "aria-hidden": "true" }, " / "),
+        h("span", {}, `#${job.id}`),
+      ),
       h("h1", {}, jobTitle(job), " ", badge),
       h(
         "p",
@@ -104,7 +117,16 @@ function show({ root, job, signal, title }) {
     ["+30 min", { hours: 0, minutes: 30, seconds: 0 }],
     ["+1 h", { hours: 1, minutes: 0, seconds: 0 }],
   ].map(([label, duration]) =>
-    h("button", { type: "button", class: "button", "aria-label": `Extend by ${formatSimpleDuration(duration)}`, onclick: () => extend(duration) }, label),
+    h(
+      "button",
+      {
+        type: "button",
+        class: "button",
+        "aria-label": `Extend by ${formatSimpleDuration(duration)}`,
+        onclick: () => extend(duration),
+      },
+      label,
+    ),
   );
   const customHours = new Field({
     label: "Hours",
@@ -112,7 +134,15 @@ function show({ root, job, signal, title }) {
   });
   const customMinutes = new Field({
     label: "Minutes",
-    control: h("input", { id: "extend-minutes", type: "number", min: 0, max: 59, step: 1, value: "15", inputmode: "numeric" }),
+    control: h("input", {
+      id: "extend-minutes",
+      type: "number",
+      min: 0,
+      max: 59,
+      step: 1,
+      value: "15",
+      inputmode: "numeric",
+    }),
   });
   const customForm = h(
     "form",
@@ -121,7 +151,11 @@ function show({ root, job, signal, title }) {
     customMinutes.element,
     h("button", { type: "submit", class: "button primary" }, "Extend"),
   );
-  const customToggle = h("button", { type: "button", class: "button", "aria-expanded": "false", "aria-controls": "custom-extend" }, "Custom…");
+  const customToggle = h(
+    "button",
+    { type: "button", class: "button", "aria-expanded": "false", "aria-controls": "custom-extend" },
+    "Custom…",
+  );
   customForm.id = "custom-extend";
   customToggle.addEventListener("click", () => {
     customForm.hidden = !customForm.hidden;
@@ -132,7 +166,13 @@ function show({ root, job, signal, title }) {
     event.preventDefault();
     const hours = Number(customHours.control.value || 0);
     const minutes = Number(customMinutes.control.value || 0);
-    if (!Number.isInteger(hours) || !Number.isInteger(minutes) || hours < 0 || minutes < 0 || hours * 60 + minutes === 0) {
+    if (
+      !Number.isInteger(hours) ||
+      !Number.isInteger(minutes) ||
+      hours < 0 ||
+      minutes < 0 ||
+      hours * 60 + minutes === 0
+    ) {
       customMinutes.setError("Enter a whole number of hours and minutes, more than zero in total.");
       customMinutes.control.focus();
       return;
@@ -189,7 +229,12 @@ function show({ root, job, signal, title }) {
     h(
       "dl",
       { class: "facts" },
-      h("div", {}, h("dt", {}, "Created"), h("dd", { title: formatDateTime(job.createdAt) }, formatWhen(job.createdAt))),
+      h(
+        "div",
+        {},
+        h("dt", {}, "Created"),
+        h("dd", { title: formatDateTime(job.createdAt) }, formatWhen(job.createdAt)),
+      ),
       h("div", {}, h("dt", {}, "Started"), started),
       h("div", {}, h("dt", {}, "Expires"), expiry),
       h("div", {}, h("dt", {}, "Time allocation"), h("dd", {}, formatSimpleDuration(spec.timeAllocation))),
@@ -199,7 +244,12 @@ function show({ root, job, signal, title }) {
 
   // ---- Output ----
   const logView = new LogView({ replicas: spec.replicas, jobId: job.id });
-  const output = h("section", { class: "card output", "aria-labelledby": "output-title" }, h("h2", { id: "output-title" }, "Output"), logView.element);
+  const output = h(
+    "section",
+    { class: "card output", "aria-labelledby": "output-title" },
+    h("h2", { id: "output-title" }, "Output"),
+    logView.element,
+  );
 
   // ---- Timeline and specification ----
   const timeline = h("ol", { class: "timeline" });
@@ -225,18 +275,40 @@ function show({ root, job, signal, title }) {
           h(
             "tbody",
             {},
-            parameters.map(([name, value]) => h("tr", {}, h("th", { scope: "row" }, name), h("td", {}, h("code", { class: "value" }, parameterText(value))))),
+            parameters.map(([name, value]) =>
+              h(
+                "tr",
+                {},
+                h("th", { scope: "row" }, name),
+                h("td", {}, h("code", { class: "value" }, parameterText(value))),
+              ),
+            ),
           ),
         )
       : h("p", { class: "muted" }, "None."),
-    h("details", { class: "raw" }, h("summary", {}, "As JSON"), h("pre", { class: "code" }, JSON.stringify(spec, null, 2))),
+    h(
+      "details",
+      { class: "raw" },
+      h("summary", {}, "As JSON"),
+      h("pre", { class: "code" }, JSON.stringify(spec, null, 2)),
+    ),
   );
 
   root.replaceChildren(
     head,
     overview,
     output,
-    h("div", { class: "columns" }, h("section", { class: "card", "aria-labelledby": "timeline-title" }, h("h2", { id: "timeline-title" }, "Timeline"), timeline), specification),
+    h(
+      "div",
+      { class: "columns" },
+      h(
+        "section",
+        { class: "card", "aria-labelledby": "timeline-title" },
+        h("h2", { id: "timeline-title" }, "Timeline"),
+        timeline,
+      ),
+      specification,
+    ),
     dialog,
     announcer,
   );
@@ -250,7 +322,11 @@ function show({ root, job, signal, title }) {
           h(
             "li",
             { "data-state": update.state ?? "" },
-            h("time", { datetime: new Date(update.timestamp).toISOString(), title: formatDateTime(update.timestamp) }, formatClock(update.timestamp)),
+            h(
+              "time",
+              { datetime: new Date(update.timestamp).toISOString(), title: formatDateTime(update.timestamp) },
+              formatClock(update.timestamp),
+            ),
             update.state ? stateBadge(update.state) : null,
             h("span", { class: "status-text" }, update.status ?? ""),
           ),
@@ -263,7 +339,16 @@ function show({ root, job, signal, title }) {
     updateBadge(badge, state);
     setText(started, startedAt ? formatWhen(startedAt) : "Not yet");
     started.title = startedAt ? formatDateTime(startedAt) : "";
-    setText(expiry, expiresAt != null ? formatWhen(expiresAt) : isFinal(state) ? "—" : spec.timeAllocation ? "Counted from the start" : "Never");
+    setText(
+      expiry,
+      expiresAt != null
+        ? formatWhen(expiresAt)
+        : isFinal(state)
+          ? "—"
+          : spec.timeAllocation
+            ? "Counted from the start"
+            : "Never",
+    );
     expiry.title = expiresAt != null ? formatDateTime(expiresAt) : "";
     expiry.dataset.expiresAt = expiresAt ?? "";
     const active = !isFinal(state);
@@ -275,6 +360,8 @@ function show({ root, job, signal, title }) {
     setText(terminateButton, state === "CANCELING" ? "Terminating…" : "Terminate…");
     actions.hidden = !active;
     endedNote.hidden = active;
+    // "Terminating…" and extension notes are about a job that no longer runs.
+    if (!active) actionMessage.replaceChildren();
     tick();
   }
 
@@ -296,7 +383,10 @@ function show({ root, job, signal, title }) {
       const fresh = await retrieveJob(job.id, { signal });
       job.status = mergeStatus(job.status, fresh.status);
       renderStatus();
-      const when = job.status.expiresAt != null ? `The job now expires at ${formatWhen(job.status.expiresAt)}.` : "The job gets the extra time once it starts.";
+      const when =
+        job.status.expiresAt != null
+          ? `The job now expires at ${formatWhen(job.status.expiresAt)}.`
+          : "The job gets the extra time once it starts.";
       setMessage("success", `Extended by ${formatSimpleDuration(duration)}. ${when}`);
       customForm.hidden = true;
       customToggle.setAttribute("aria-expanded", "false");

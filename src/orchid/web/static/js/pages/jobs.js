@@ -36,14 +36,27 @@ export function render({ root, query, signal, title }) {
   let refreshTimer = null;
   let generation = 0; // a response for older filters or pages is dropped
 
-  const stateFilter = select("filter-state", "State", [["", "All states"], ...STATES.map((s) => [s, stateLabel(s)])], filters.state);
+  const stateFilter = select(
+    "filter-state",
+    "State",
+    [["", "All states"], ...STATES.map((s) => [s, stateLabel(s)])],
+    filters.state,
+  );
   const appFilter = select("filter-application", "Application", [["", "All applications"]], filters.application);
   const tbody = h("tbody");
   const table = h(
     "table",
     { class: "jobs-table" },
     h("caption", { class: "sr-only" }, "Your jobs, newest first"),
-    h("thead", {}, h("tr", {}, COLUMNS.map((name) => h("th", { scope: "col" }, name)))),
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        COLUMNS.map((name) => h("th", { scope: "col" }, name)),
+      ),
+    ),
     tbody,
   );
   const problem = h("div", { class: "problem" });
@@ -59,7 +72,12 @@ export function render({ root, query, signal, title }) {
       h("div", {}, h("h1", {}, "Jobs"), h("p", { class: "lead" }, "Your jobs, newest first. States update live.")),
       h("a", { class: "button primary", href: "#/new" }, "+ New job"),
     ),
-    h("form", { class: "filters", role: "search", "aria-label": "Filter jobs", onsubmit: (e) => e.preventDefault() }, stateFilter, appFilter),
+    h(
+      "form",
+      { class: "filters", role: "search", "aria-label": "Filter jobs", onsubmit: (e) => e.preventDefault() },
+      stateFilter,
+      appFilter,
+    ),
     problem,
     h("div", { class: "card table-card" }, table),
     h("nav", { class: "pager", "aria-label": "Pages of jobs" }, previous, pageLabel, next),
@@ -75,7 +93,10 @@ export function render({ root, query, signal, title }) {
   function createRow(job) {
     const badge = stateBadge(job.status.state);
     const left = h("span", { class: "time-left" });
-    const created = h("time", { datetime: new Date(job.createdAt).toISOString(), title: formatDateTime(job.createdAt) });
+    const created = h("time", {
+      datetime: new Date(job.createdAt).toISOString(),
+      title: formatDateTime(job.createdAt),
+    });
     const row = h(
       "tr",
       { "data-job-id": job.id },
@@ -129,7 +150,9 @@ export function render({ root, query, signal, title }) {
     }
     tick();
     if (changed.length) {
-      announcer.textContent = changed.map((job) => `${jobTitle(job)} is now ${stateLabel(job.status.state)}.`).join(" ");
+      announcer.textContent = changed
+        .map((job) => `${jobTitle(job)} is now ${stateLabel(job.status.state)}.`)
+        .join(" ");
     }
     lastPage = page;
     previous.disabled = pageIndex === 0;
@@ -145,7 +168,9 @@ export function render({ root, query, signal, title }) {
       h(
         "td",
         { colspan: COLUMNS.length },
-        filtered ? "No jobs match these filters." : h("span", {}, "No jobs yet. ", h("a", { href: "#/new" }, "Start your first job"), "."),
+        filtered
+          ? "No jobs match these filters."
+          : h("span", {}, "No jobs yet. ", h("a", { href: "#/new" }, "Start your first job"), "."),
       ),
     );
   }
@@ -206,7 +231,8 @@ export function render({ root, query, signal, title }) {
     .then((apps) => {
       appTitles = new Map(apps.map((app) => [app.metadata.name, app.metadata.title || app.metadata.name]));
       const choice = appFilter.querySelector("select");
-      for (const [name, appTitle] of appTitles) choice.append(h("option", { value: name, selected: name === filters.application }, appTitle));
+      for (const [name, appTitle] of appTitles)
+        choice.append(h("option", { value: name, selected: name === filters.application }, appTitle));
       for (const entry of rows.values()) entry.row.children[1].firstChild.firstChild.textContent = appName(entry.job);
     })
     .catch(() => {

@@ -2,7 +2,7 @@
 // The server validates; its messages are shown next to the field they name.
 
 import { ApiError, browseApplications, browseProducts, createJob } from "../api.js";
-import { Field, alertBox } from "../components.js";
+import { Field, FieldGroup, alertBox } from "../components.js";
 import { h } from "../dom.js";
 import { applicationLabel, productSpecs } from "../format.js";
 import { link, replaceLink } from "../router.js";
@@ -45,7 +45,12 @@ export function render({ root, query, signal, router, title }) {
     h(
       "div",
       { class: "page-head" },
-      h("div", {}, h("h1", {}, "New job"), h("p", { class: "lead" }, "Pick an application and a machine, fill in its parameters and submit.")),
+      h(
+        "div",
+        {},
+        h("h1", {}, "New job"),
+        h("p", { class: "lead" }, "Pick an application and a machine, fill in its parameters and submit."),
+      ),
     ),
     status,
     body,
@@ -62,10 +67,16 @@ export function render({ root, query, signal, router, title }) {
 
 function buildForm({ body, status, apps, products, query, router }) {
   if (!apps.length || !products.length) {
-    body.replaceChildren(alertBox("info", "There is nothing to run yet: the catalog has no applications or no machine types."));
+    body.replaceChildren(
+      alertBox("info", "There is nothing to run yet: the catalog has no applications or no machine types."),
+    );
     return;
   }
-  const wanted = apps.find((app) => app.metadata.name === query.get("app") && (!query.get("version") || app.metadata.version === query.get("version")));
+  const wanted = apps.find(
+    (app) =>
+      app.metadata.name === query.get("app") &&
+      (!query.get("version") || app.metadata.version === query.get("version")),
+  );
   let app = wanted ?? apps[0];
   let parameters = []; // [{name, field, read}]
 
@@ -73,12 +84,18 @@ function buildForm({ body, status, apps, products, query, router }) {
   const appSelect = h(
     "select",
     { id: "application", name: "application" },
-    apps.map((candidate, i) => h("option", { value: String(i), selected: candidate === app }, applicationLabel(candidate))),
+    apps.map((candidate, i) =>
+      h("option", { value: String(i), selected: candidate === app }, applicationLabel(candidate)),
+    ),
   );
-  const appField = new Field({ label: "Application", control: appSelect, hint: app.metadata.description || " ", className: "narrow" });
+  const appField = new Field({
+    label: "Application",
+    control: appSelect,
+    hint: app.metadata.description || " ",
+    className: "narrow",
+  });
 
   // ---- Product ----
-  const productError = h("p", { class: "field-error", id: "product-error", hidden: true });
   const productOptions = products.map((product, i) =>
     h(
       "label",
@@ -93,21 +110,25 @@ function buildForm({ body, status, apps, products, query, router }) {
       ),
     ),
   );
-  const productSet = h(
-    "fieldset",
-    { class: "choices", "aria-describedby": "product-error" },
-    h("legend", {}, "Machine type"),
-    h("div", { class: "choice-grid" }, productOptions),
-    productError,
-  );
-  const selectedProduct = () => products[Number(productSet.querySelector("input:checked")?.dataset.index ?? 0)];
+  const productField = new FieldGroup({
+    id: "product",
+    legend: "Machine type",
+    className: "choices",
+    content: h("div", { class: "choice-grid" }, productOptions),
+  });
+  const selectedProduct = () => products[Number(productField.control.dataset.index ?? 0)];
 
   // ---- Parameters ----
   const parameterBox = h("div", { class: "fields" });
   const renderParameters = () => {
-    parameters = app.invocation.parameters.map((parameter, i) => ({ name: parameter.name, ...parameterField(parameter, i) }));
+    parameters = app.invocation.parameters.map((parameter, i) => ({
+      name: parameter.name,
+      ...parameterField(parameter, i),
+    }));
     parameterBox.replaceChildren(
-      ...(parameters.length ? parameters.map((p) => p.field.element) : [h("p", { class: "muted" }, "This application takes no parameters.")]),
+      ...(parameters.length
+        ? parameters.map((p) => p.field.element)
+        : [h("p", { class: "muted" }, "This application takes no parameters.")]),
     );
   };
   renderParameters();
@@ -121,68 +142,73 @@ function buildForm({ body, status, apps, products, query, router }) {
   });
   const replicasField = new Field({
     label: "Replicas",
-    control: h("input", { id: "replicas", name: "replicas", type: "number", inputmode: "numeric", min: 1, step: 1, value: "1", required: true }),
+    control: h("input", {
+      id: "replicas",
+      name: "replicas",
+      type: "number",
+      inputmode: "numeric",
+      min: 1,
+      step: 1,
+      value: "1",
+      required: true,
+    }),
     hint: "How many copies run at once; each gets its own rank ($ORCHID_RANK).",
   });
-  const hours = h("input", { id: "time-hours", name: "hours", type: "number", inputmode: "numeric", min: 0, step: 1, value: "1" });
-  const minutes = h("input", { id: "time-minutes", name: "minutes", type: "number", inputmode: "numeric", min: 0, max: 59, step: 1, value: "0" });
-  const timeError = h("p", { class: "field-error", id: "time-error", hidden: true });
-  const timeSet = h(
-    "fieldset",
-    { class: "time-fieldset", "aria-describedby": "time-hint" },
-    h("legend", {}, "Time allocation"),
-    h(
+  const hours = h("input", {
+    id: "time-hours",
+    name: "hours",
+    type: "number",
+    inputmode: "numeric",
+    min: 0,
+    step: 1,
+    value: "1",
+  });
+  const minutes = h("input", {
+    id: "time-minutes",
+    name: "minutes",
+    type: "number",
+    inputmode: "numeric",
+    min: 0,
+    max: 59,
+    step: 1,
+    value: "0",
+  });
+  const timeField = new FieldGroup({
+    id: "time",
+    legend: "Time allocation",
+    className: "time-fieldset",
+    content: h(
       "div",
       { class: "time-inputs" },
       h("div", { class: "field" }, h("label", { for: "time-hours" }, "Hours"), hours),
       h("div", { class: "field" }, h("label", { for: "time-minutes" }, "Minutes"), minutes),
     ),
-    h("p", { class: "hint", id: "time-hint" }, "The job is stopped when its time runs out; you can extend it while it runs. Leave both empty for no limit."),
-    timeError,
-  );
-  const timeField = {
-    setError(message) {
-      timeError.textContent = message;
-      timeError.hidden = false;
-      timeSet.setAttribute("aria-describedby", "time-error time-hint");
-      for (const input of [hours, minutes]) input.setAttribute("aria-invalid", "true");
-      timeSet.classList.add("invalid");
-    },
-    clearError() {
-      timeError.hidden = true;
-      timeSet.setAttribute("aria-describedby", "time-hint");
-      for (const input of [hours, minutes]) input.removeAttribute("aria-invalid");
-      timeSet.classList.remove("invalid");
-    },
-    control: hours,
-  };
-  const productField = {
-    setError(message) {
-      productError.textContent = message;
-      productError.hidden = false;
-      productSet.classList.add("invalid");
-    },
-    clearError() {
-      productError.hidden = true;
-      productSet.classList.remove("invalid");
-    },
-    get control() {
-      return productSet.querySelector("input:checked");
-    },
-  };
+    hint: "The job is stopped when its time runs out; you can extend it while it runs. Leave both empty for no limit.",
+  });
 
   const submit = h("button", { type: "submit", class: "button primary" }, "Submit job");
   const form = h(
     "form",
     { class: "new-job", novalidate: true, "aria-label": "New job" },
-    h("section", { class: "card form-section", "aria-labelledby": "section-app" }, h("h2", { id: "section-app" }, "Application and machine"), appField.element, productSet),
-    h("section", { class: "card form-section", "aria-labelledby": "section-params" }, h("h2", { id: "section-params" }, "Parameters"), parameterBox),
+    h(
+      "section",
+      { class: "card form-section", "aria-labelledby": "section-app" },
+      h("h2", { id: "section-app" }, "Application and machine"),
+      appField.element,
+      productField.element,
+    ),
+    h(
+      "section",
+      { class: "card form-section", "aria-labelledby": "section-params" },
+      h("h2", { id: "section-params" }, "Parameters"),
+      parameterBox,
+    ),
     h(
       "section",
       { class: "card form-section", "aria-labelledby": "section-resources" },
       h("h2", { id: "section-resources" }, "Resources"),
       h("div", { class: "fields two" }, nameField.element, replicasField.element),
-      timeSet,
+      timeField.element,
     ),
     h("div", { class: "form-actions" }, submit, h("a", { class: "button ghost", href: "#/jobs" }, "Cancel")),
   );
@@ -190,15 +216,23 @@ function buildForm({ body, status, apps, products, query, router }) {
 
   appSelect.addEventListener("change", () => {
     app = apps[Number(appSelect.value)];
-    appField.hint.textContent = app.metadata.description || " ";
+    appField.setHint(app.metadata.description || " ");
     replaceLink(link("/new", { app: app.metadata.name, version: app.metadata.version }));
     status.replaceChildren();
     renderParameters();
   });
 
-  const allFields = () => [appField, nameField, replicasField, timeField, productField, ...parameters.map((p) => p.field)];
+  const allFields = () => [
+    appField,
+    nameField,
+    replicasField,
+    timeField,
+    productField,
+    ...parameters.map((p) => p.field),
+  ];
   const fieldByName = (name) =>
-    ({ replicas: replicasField, time: timeField, name: nameField, product: productField })[name] ?? parameters.find((p) => p.name === name)?.field;
+    ({ replicas: replicasField, time: timeField, name: nameField, product: productField })[name] ??
+    parameters.find((p) => p.name === name)?.field;
 
   function readSpecification() {
     const problems = [];
@@ -213,9 +247,9 @@ function buildForm({ body, status, apps, products, query, router }) {
     }
     const replicas = Number(replicasField.control.value || "1");
     if (!Number.isInteger(replicas)) problems.push([replicasField, "Enter a whole number."]);
-    const h_ = hours.value === "" ? null : Number(hours.value);
-    const m_ = minutes.value === "" ? null : Number(minutes.value);
-    if ((h_ !== null && !Number.isInteger(h_)) || (m_ !== null && !Number.isInteger(m_))) {
+    const wholeHours = hours.value === "" ? null : Number(hours.value);
+    const wholeMinutes = minutes.value === "" ? null : Number(minutes.value);
+    if ([wholeHours, wholeMinutes].some((n) => n !== null && !Number.isInteger(n))) {
       problems.push([timeField, "Enter whole hours and minutes."]);
     }
     const product = selectedProduct();
@@ -227,7 +261,10 @@ function buildForm({ body, status, apps, products, query, router }) {
       allowDuplicateJob: false,
       parameters: values,
       resources: null,
-      timeAllocation: h_ === null && m_ === null ? null : { hours: h_ ?? 0, minutes: m_ ?? 0, seconds: 0 },
+      timeAllocation:
+        wholeHours === null && wholeMinutes === null
+          ? null
+          : { hours: wholeHours ?? 0, minutes: wholeMinutes ?? 0, seconds: 0 },
     };
     return { specification, problems };
   }
