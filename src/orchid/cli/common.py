@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import os
+import sys
 from collections.abc import Callable
 from enum import IntEnum
 from typing import NoReturn, ParamSpec, TypeVar
@@ -33,6 +35,7 @@ class ExitCode(IntEnum):
     FAILURE = 3  # the job ended FAILURE
     EXPIRED = 4  # the job ended EXPIRED
     INTERRUPTED = 130  # Ctrl-C (detached, or terminated on request)
+    BROKEN_PIPE = 141  # whoever read our output stopped reading (as if killed by SIGPIPE)
 
 
 def exit_code_for(state: JobState | None) -> ExitCode:
@@ -85,6 +88,11 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
             fail(describe(exc))
         except KeyboardInterrupt:
             fail("interrupted", ExitCode.INTERRUPTED)
+        except BrokenPipeError:
+            # The reader went away (`orchid ... | head`): stop quietly, as a SIGPIPE would.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(ExitCode.BROKEN_PIPE) from None
 
     return wrapper
 

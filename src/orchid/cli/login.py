@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
 
 from orchid.cli import output
-from orchid.cli.common import guarded
+from orchid.cli.common import CliError, guarded
 from orchid.cli.config import ClientSettings, check_url, save
 from orchid.client import Client
 
@@ -18,7 +19,8 @@ def login(
     token: Annotated[
         str | None,
         typer.Option(
-            help="Bearer token (from `orchid serve` or `orchid users create`); asked for if absent."
+            help="Bearer token (from `orchid serve` or `orchid users create`); "
+            "asked for, or read from stdin, if absent."
         ),
     ] = None,
     verify: Annotated[
@@ -33,8 +35,14 @@ def login(
     """
     url = check_url(url, "URL")
     if token is None:
-        token = typer.prompt("Token", hide_input=True)
+        # Asked for on a terminal; read from a pipe (`pass show orchid | orchid login URL`).
+        if sys.stdin.isatty():
+            token = typer.prompt("Token", hide_input=True, err=True)
+        else:
+            token = sys.stdin.readline()
     token = token.strip()
+    if not token:
+        raise CliError("no token given: pass --token TOKEN or type it when asked")
     if verify:
         with Client(url, token) as client:
             client.browse(items_per_page=1)

@@ -82,6 +82,11 @@ def default_time(app: Application) -> SimpleDuration | None:
     return tool.description.default_time_allocation if tool is not None else None
 
 
+def default_replicas(app: Application) -> int:
+    tool = app.invocation.tool.tool
+    return tool.description.default_number_of_nodes if tool is not None else 1
+
+
 @guarded
 def run(
     app_ref: Annotated[
@@ -97,7 +102,9 @@ def run(
         str | None,
         typer.Option(help="Time allocation, e.g. 1h30m, 45m, 90s; default: the app's, else none."),
     ] = None,
-    replicas: Annotated[int | None, typer.Option(min=1, help="Number of replicas (nodes).")] = None,
+    replicas: Annotated[
+        int | None, typer.Option(min=1, help="Number of replicas (nodes); default: the app's, 1.")
+    ] = None,
     name: Annotated[str | None, typer.Option(help="A label for the job.")] = None,
     param: Annotated[
         list[str] | None,
@@ -140,7 +147,7 @@ def run(
             application=NameAndVersion(name=app.metadata.name, version=app.metadata.version),
             product=resolve_product(client.products(), product),
             name=name,
-            replicas=replicas or 1,
+            replicas=replicas or default_replicas(app),
             allow_duplicate_job=allow_duplicate,
             parameters=values,
             time_allocation=allocation or default_time(app),

@@ -66,15 +66,18 @@ class AsyncFollowStream:
         return self
 
     async def __anext__(self) -> JobsFollowResponse:
-        while not self._decoder.done:
-            try:
-                text = await self._socket.recv()
-            except ConnectionClosed as exc:
-                await self.aclose()
-                raise self._decoder.broken(f"connection closed ({exc})") from None
-            message = self._decoder.feed(text)
-            if message is not None:
-                return message
+        try:
+            while not self._decoder.done:
+                try:
+                    text = await self._socket.recv()
+                except ConnectionClosed as exc:
+                    raise self._decoder.broken(f"connection closed ({exc})") from None
+                message = self._decoder.feed(text)
+                if message is not None:
+                    return message
+        except BaseException:
+            await self.aclose()
+            raise
         await self.aclose()
         raise StopAsyncIteration
 

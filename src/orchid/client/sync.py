@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 from types import TracebackType
 from typing import TypeVar
 
@@ -39,16 +40,17 @@ T = TypeVar("T")
 
 
 class FollowStream:
-    """An iterator of a job's follow messages, up to and including the one with its final state.
+    """An iterator of a job's follow messages (typed JobsFollowResponse), until the job has ended.
 
-    Iteration stops normally only after the server ended the stream *after* a final state; then
-    `state` is that state. A lost connection, or an end before a final state, raises StreamBroken.
+    Iteration stops normally only when the server ended the stream after the job's final state
+    (and its last log chunks, which may come after that state); then `state` is that state. A lost connection, or an end before a final state, raises StreamBroken.
     An unknown job or a bad token raises the matching ApiError on the first `next()`.
     Close it (or use it as a context manager) when you stop early.
     """
 
-    def __init__(self, socket: ClientConnection, job_id: str) -> None:
+    def __init__(self, socket: ClientConnection, closer: ExitStack, job_id: str) -> None:
         self._socket = socket
+        self._closer = closer
         self._decoder = FollowDecoder(job_id)
         self.job_id = job_id
 
@@ -64,6 +66,7 @@ class FollowStream:
 
     @property
     def state(self) -> JobState | None:
+        """The job's latest state seen; final once the iteration ended without an exception."""
         return self._decoder.state
 
     @property
@@ -75,21 +78,24 @@ class FollowStream:
         return self
 
     def __next__(self) -> JobsFollowResponse:
-        while not self._decoder.done:
-            try:
-                text = self._socket.recv()
-            except ConnectionClosed as exc:
-                self.close()
-                raise self._decoder.broken(f"connection closed ({exc})") from None
-            message = self._decoder.feed(text)
-            if message is not None:
-                return message
+        try:
+            while not self._decoder.done:
+                try:
+                    text = self._socket.recv()
+                except ConnectionClosed as exc:
+                    raise self._decoder.broken(f"connection closed ({exc})") from None
+                message = self._decoder.feed(text)
+                if message is not None:
+                    return message
+        except BaseException:
+            self.close()  # whatever ended the iteration (an error, Ctrl-C) ends the stream
+            raise
         self.close()
         raise StopIteration
 
     def close(self) -> None:
         """Stop following (the job is not affected)."""
-        self._socket.close()
+        self._closer.close()
 
     def __enter__(self) -> FollowStream:
         return self
@@ -127,6 +133,7 @@ class Client:
         )
 
     def close(self) -> None:
+        """Release the connection pool (open follow streams are closed separately)."""
         self._http.close()
 
     def __enter__(self) -> Client:
@@ -236,18 +243,17 @@ class Client:
         """Start following a job over the WebSocket: see FollowStream for the guarantees.
         Raises Unreachable when the WebSocket cannot be opened."""
         url = websocket_url(self.url)
+        # Entered as a context manager, as websockets wants from 17.1 on (and accepts before).
+        stack = ExitStack()
         try:
-            socket = connect(
-                url, open_timeout=open_timeout or self.timeout, max_size=MAX_FRAME_BYTES
+            socket = stack.enter_context(
+                connect(url, open_timeout=open_timeout or self.timeout, max_size=MAX_FRAME_BYTES)
             )
-        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
-            raise Unreachable(self.url, str(exc) or type(exc).__name__) from None
-        try:
             socket.send(request_frame(job_id, self.token))
-        except ConnectionClosed as exc:
-            socket.close()
-            raise Unreachable(self.url, f"connection closed ({exc})") from None
-        return FollowStream(socket, job_id)
+        except (OSError, TimeoutError, InvalidHandshake, InvalidURI, ConnectionClosed) as exc:
+            stack.close()
+            raise Unreachable(self.url, str(exc) or type(exc).__name__) from None
+        return FollowStream(socket, stack, job_id)
 
     def retrieve_products(self) -> SupportByProvider:
         """The products jobs may use, with what each provider supports for them."""
@@ -263,6 +269,7 @@ class Client:
     def browse_applications(
         self, *, items_per_page: int | None = None, next: str | None = None
     ) -> PageV2[Application]:
+        """One page of the catalog's applications; `next` as for `browse`."""
         return self._send(calls.browse_applications(items_per_page, next))
 
     def applications(self) -> list[Application]:
@@ -276,6 +283,7 @@ class Client:
         items_per_page: int | None = None,
         next: str | None = None,
     ) -> PageV2[ComputeProduct]:
+        """One page of the products, optionally of one provider; `next` as for `browse`."""
         return self._send(calls.browse_products(provider, items_per_page, next))
 
     def products(self, provider: str | None = None) -> list[ComputeProduct]:

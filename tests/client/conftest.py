@@ -1,0 +1,17 @@
+"""One real `orchid serve` for the SDK tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.client.servers import running_server
+from tests.support import Server
+
+
+@pytest.fixture(scope="package")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Overrides the top-level fixture: SQLite only (the SDK does not care about the database)."""
+    with running_server(tmp_path_factory.mktemp("sdk")) as srv:
+        yield srv
