@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize
@@ -19,7 +20,14 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).parent.parent.parent / "docs" / "screenshots"
+ROOT = Path(__file__).parent.parent.parent
+# Every run saves its screenshots under tests/artifacts/ (for CI to keep); the README's copies in
+# docs/screenshots/ are refreshed only on request, so a test run leaves the work tree clean.
+SCREENSHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("ORCHID_UPDATE_SCREENSHOTS")
+    else ROOT / "tests" / "artifacts" / "screenshots"
+)
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE: ViewportSize = {"width": 375, "height": 800}
 
@@ -43,7 +51,7 @@ def visit(page: Page, server: Server, route: str) -> None:
 
 
 def screenshot(page: Page, name: str) -> None:
-    """Save a full-page screenshot for the README (docs/screenshots/NAME.png)."""
+    """Save a full-page screenshot (for the README with ORCHID_UPDATE_SCREENSHOTS=1)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, animations="disabled")
 
