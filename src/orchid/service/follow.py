@@ -1,5 +1,10 @@
 """jobs.follow: the whole job first, then every new update, status change and log chunk, until the
-job is final. Logs are drained completely before the final state is sent."""
+job is final.
+
+While the job runs, its logs are drained completely before a final state is sent. A job that is
+already final when following begins is described by the first message (its snapshot); its logs
+follow, then the stream ends. Each file is read in order, so a rank's stdout and stderr each arrive
+in order, but not interleaved as they were written (they are separate files)."""
 
 from __future__ import annotations
 
