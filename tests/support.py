@@ -47,6 +47,8 @@ class Server:
 
     data_dir: Path
     env: dict[str, str] = field(default_factory=dict)
+    # Extra `orchid serve` arguments, e.g. ["--config", "orchid.toml"].
+    args: list[str] = field(default_factory=list)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     clients: list[Api] = field(default_factory=list)
@@ -63,7 +65,15 @@ class Server:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - the server process owns it
         self.process = subprocess.Popen(
-            [*ORCHID, "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)],
+            [
+                *ORCHID,
+                "serve",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+                *self.args,
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "ORCHID_TERMINATE_GRACE_SECONDS": "1", **self.env},
@@ -163,6 +173,8 @@ def job_spec(
     allow_duplicate: bool = True,
     name: str | None = None,
     parameters: dict[str, Any] | None = None,
+    category: str = "example-compute",
+    provider: str = "example",
 ) -> dict[str, Any]:
     params = parameters
     if params is None and script is not None:
@@ -172,7 +184,7 @@ def job_spec(
         allocation = {"hours": hours or 0, "minutes": minutes, "seconds": seconds}
     return {
         "application": {"name": app, "version": "1.0.0"},
-        "product": {"id": product, "category": "example-compute", "provider": "example"},
+        "product": {"id": product, "category": category, "provider": provider},
         "name": name,
         "replicas": replicas,
         "allowDuplicateJob": allow_duplicate,

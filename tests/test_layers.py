@@ -23,6 +23,7 @@ ALLOWED: dict[str, set[str]] = {
     "providers": {"domain", "errors", "schemas"},
     "catalog": {"domain", "errors", "schemas", "providers"},
     "service": {"domain", "errors", "schemas", "store", "providers", "catalog"},
+    "config": {"domain", "errors", "schemas", "providers"},
     "runtime": {
         "domain",
         "errors",
@@ -30,11 +31,24 @@ ALLOWED: dict[str, set[str]] = {
         "store",
         "providers",
         "catalog",
+        "config",
         "service",
         "settings",
     },
-    "api": {"domain", "errors", "schemas", "service", "catalog", "runtime", "settings", "store"},
+    "api": {
+        "domain",
+        "errors",
+        "schemas",
+        "service",
+        "catalog",
+        "runtime",
+        "settings",
+        "store",
+        "web",
+    },
     "apps": set(),
+    "client": {"schemas", "domain", "errors"},
+    "web": set(),
 }
 
 

@@ -7,9 +7,17 @@ import os
 from dataclasses import dataclass
 
 from orchid.catalog import Catalog, load_default_catalog
+from orchid.config import (
+    LocalProviderConfig,
+    OrchidConfig,
+    SlurmProviderConfig,
+    default_config,
+    load_config,
+)
 from orchid.errors import OrchidError
-from orchid.providers.base import Fact, Provider
+from orchid.providers.base import Fact, FactSink, Provider
 from orchid.providers.local import LocalProvider
+from orchid.providers.slurm import SlurmProvider
 from orchid.service.jobs import JobService
 from orchid.service.logs import LogWatcher
 from orchid.settings import Settings
@@ -40,6 +48,37 @@ def open_store(settings: Settings, *, auto_migrate: bool = True) -> Store:
     return store
 
 
+def load_setup(settings: Settings) -> tuple[OrchidConfig, Catalog]:
+    """The providers to run and the catalog to serve: the built-in applications with the products
+    of the configuration file (`settings.config`), or the built-in catalog without one.
+
+    Raises ValueError if the configuration file is unreadable or wrong."""
+    builtin = load_default_catalog()
+    if settings.config is None:
+        return default_config(), builtin
+    config = load_config(settings.config)
+    return config, Catalog(builtin.applications(), config.products(builtin.products()))
+
+
+def build_providers(
+    config: OrchidConfig, settings: Settings, sink: FactSink
+) -> dict[str, Provider]:
+    providers: dict[str, Provider] = {}
+    for provider_id, declared in config.providers.items():
+        if isinstance(declared, LocalProviderConfig):
+            providers[provider_id] = LocalProvider(
+                provider_id,
+                settings.jobs_dir,
+                sink,
+                cpus=declared.cpus or settings.local_cpus or os.cpu_count() or 1,
+                memory_gib=declared.memory_gib or settings.local_memory_gib or machine_memory_gib(),
+                grace_seconds=settings.terminate_grace_seconds,
+            )
+        elif isinstance(declared, SlurmProviderConfig):
+            providers[provider_id] = SlurmProvider(provider_id, declared.options(), sink)
+    return providers
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -60,24 +99,14 @@ class Runtime:
 
 def build_runtime(settings: Settings, *, auto_migrate: bool = True) -> Runtime:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    config, catalog = load_setup(settings)
     store = open_store(settings, auto_migrate=auto_migrate)
-    catalog = load_default_catalog()
     service_ref: list[JobService] = []
 
     def sink(fact: Fact) -> None:
         service_ref[0].on_fact(fact)
 
-    providers: dict[str, Provider] = {
-        provider_id: LocalProvider(
-            provider_id,
-            settings.jobs_dir,
-            sink,
-            cpus=settings.local_cpus or os.cpu_count() or 1,
-            memory_gib=settings.local_memory_gib or machine_memory_gib(),
-            grace_seconds=settings.terminate_grace_seconds,
-        )
-        for provider_id in catalog.providers()
-    }
+    providers = build_providers(config, settings, sink)
     catalog = catalog.with_capabilities({pid: p.capabilities for pid, p in providers.items()})
     service = JobService(store, catalog, providers)
     service_ref.append(service)

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     keepalive_seconds: float = Field(
         15.0, description='Interval of {"ping":"pong"} keep-alive frames on follow streams.'
     )
+    config: Path | None = Field(
+        None,
+        description="TOML file declaring the providers and their products (see the README); "
+        "without one, Orchid serves the built-in local provider only.",
+    )
 
     @property
     def effective_database_url(self) -> str:

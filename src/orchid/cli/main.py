@@ -59,17 +59,30 @@ def serve(
     access_log: Annotated[
         bool, typer.Option("--access-log/--no-access-log", help="Log every HTTP request.")
     ] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            metavar="FILE",
+            help="TOML file declaring providers (local, slurm) and their products.",
+        ),
+    ] = None,
 ) -> None:
     """Start the service (SQLite in the data directory and the local provider by default)."""
     import uvicorn
 
     from orchid.api.app import create_app
-    from orchid.runtime import open_store
+    from orchid.runtime import load_setup, open_store
 
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    settings = _settings(data_dir, host=host, port=port)
+    settings = _settings(data_dir, host=host, port=port, config=config)
+    try:
+        load_setup(settings)  # a wrong configuration file stops here, before anything starts
+    except ValueError as exc:
+        _fail(str(exc))
+        return
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
         store = open_store(settings, auto_migrate=migrate)

@@ -76,11 +76,16 @@ class Exited:
     """Every replica has ended. `exit_codes` maps rank -> exit code (128+N for signal N).
 
     `signalled_by_provider` is True when the provider itself stopped the job (terminate/expiry).
+    `cancelled` is True when the scheduler reports the job cancelled by someone else (an
+    administrator's scancel). `reason` is what the scheduler says beyond the exit codes, if
+    anything (e.g. "out of memory").
     """
 
     job_id: str
     exit_codes: Mapping[int, int]
     signalled_by_provider: bool = False
+    cancelled: bool = False
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,7 +103,23 @@ class TimedOut:
     job_id: str
 
 
-Fact = Queued | Started | Exited | Failed | TimedOut
+@dataclass(frozen=True)
+class Unreachable:
+    """The provider cannot reach its scheduler. The job keeps its state; reported once per outage
+    for every job the provider tracks."""
+
+    job_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Reachable:
+    """The scheduler answers again, after an Unreachable for this job."""
+
+    job_id: str
+
+
+Fact = Queued | Started | Exited | Failed | TimedOut | Unreachable | Reachable
 
 
 class FactSink(Protocol):

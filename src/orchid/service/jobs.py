@@ -27,8 +27,10 @@ from orchid.providers.base import (
     ProductShape,
     Provider,
     Queued,
+    Reachable,
     Started,
     TimedOut,
+    Unreachable,
 )
 from orchid.schemas.jobs import JobsExtendRequestItem, JobSpecification
 from orchid.service.clock import now_ms
@@ -38,6 +40,8 @@ from orchid.store.records import JobRecord, NewJob
 from orchid.store.repository import Store
 
 log = logging.getLogger(__name__)
+
+STATUS_REACHABLE = "The scheduler is reachable again"
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,7 @@ class JobService:
                 if current is None:
                     continue
                 if current.state == JobState.CANCELING:
-                    await provider.terminate(r.id)
+                    await self._stop_quietly(provider, r.id)
                 elif current.expires_at is not None:
                     self.expiry.schedule(r.id, current.expires_at)
         log.info("recovered %d active jobs", len(active))
@@ -291,17 +295,26 @@ class JobService:
                     )
                 else:
                     self.store.set_handle(record.id, handle, provider_job_id)
-            case Exited(exit_codes=codes):
-                if record.state == JobState.CANCELING:
+            case Exited(exit_codes=codes, cancelled=cancelled, reason=reason):
+                if record.state == JobState.CANCELING or (cancelled and not record.state.is_final):
                     self._transition(record, JobState.SUCCESS, states.STATUS_CANCELLED)
                 elif not record.state.is_final:
-                    self._transition(record, JobState.SUCCESS, states.status_completed(codes))
+                    status = states.status_completed(codes)
+                    self._transition(
+                        record, JobState.SUCCESS, f"{status}: {reason}" if reason else status
+                    )
             case Failed(reason=reason):
                 if not record.state.is_final:
                     self._transition(record, JobState.FAILURE, reason)
             case TimedOut():
                 if record.state == JobState.RUNNING:
                     self._transition(record, JobState.EXPIRED, states.STATUS_EXPIRED)
+            case Unreachable(reason=reason):
+                if not record.state.is_final:
+                    self._status(record, f"The scheduler is unreachable: {reason}")
+            case Reachable():
+                if not record.state.is_final:
+                    self._status(record, STATUS_REACHABLE)
 
     # ---- the one place where states change ----
 
@@ -347,8 +360,17 @@ class JobService:
             return record.expires_at
         if record.state == JobState.RUNNING:
             self._transition(record, JobState.EXPIRED, states.STATUS_EXPIRED)
-            self._spawn(self._provider(record).terminate(record.id))
+            self._spawn(self._stop_quietly(self._provider(record), record.id))
         return None
+
+    async def _stop_quietly(self, provider: Provider, job_id: str) -> None:
+        # A stop request nobody waits for (expiry, or a cancel resumed after a restart): a
+        # provider that cannot take it now (scheduler unreachable) keeps it and retries, so the
+        # error is only logged.
+        try:
+            await provider.terminate(job_id)
+        except ProviderError as exc:
+            log.warning("%s cannot be stopped yet: %s", job_id, exc.why)
 
     def _spawn(self, coro: object) -> None:
         task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]

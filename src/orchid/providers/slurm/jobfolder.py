@@ -1,0 +1,164 @@
+"""A Slurm job's folder under the job root: what Orchid writes before sbatch, what the job writes.
+
+    orchid-batch.sh   the batch script (constant text): rank 0 itself, or srun, one task per node
+    orchid-rank.sh    the rank wrapper (constant text) that runs the user's command
+    argv, env         the user's command and environment, NUL-separated (never shell source)
+    submitting        written just before sbatch (see recovery in provider.py)
+    slurm-job-id      Slurm's id, written as soon as sbatch returns it
+    batch.stdout/err  the batch script's own output (srun's and Slurm's messages; several
+                      replicas only: with one, the batch script is rank 0)
+    rank-<r>.stdout/.stderr/.exit   each rank's output and exit code (same names as local)
+
+Both scripts are constants: nothing the user typed is ever part of shell source. They are copied
+into every job folder so that a job keeps the scripts it was submitted with.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+BATCH_SCRIPT_NAME = "orchid-batch.sh"
+RANK_SCRIPT_NAME = "orchid-rank.sh"
+SUBMITTING_MARKER = "submitting"
+SLURM_ID_FILE = "slurm-job-id"
+
+# Several replicas: one srun task per node of the allocation; srun numbers them 0..n-1 (%t), which
+# is the rank (--cpus-per-task is passed on explicitly: srun 22.05 no longer inherits it). One
+# replica: the batch step itself is rank 0, its output going straight to rank-0.* (sbatch_argv):
+# a job step would double Slurm's work per job (a second slurmstepd, more RPCs) for nothing.
+BATCH_SCRIPT = """\
+#!/bin/bash
+# Orchid batch script (constant). Runs rank 0 here, or one rank per node with srun; see
+# orchid-rank.sh.
+if [ "${SLURM_JOB_NUM_NODES:-1}" = 1 ]; then
+  SLURM_PROCID=0 exec /bin/bash "$PWD/orchid-rank.sh"
+fi
+exec srun --ntasks-per-node=1 --cpus-per-task="${SLURM_CPUS_PER_TASK:-1}" --kill-on-bad-exit=0 \\
+  --output="$PWD/rank-%t.stdout" --error="$PWD/rank-%t.stderr" /bin/bash "$PWD/orchid-rank.sh"
+"""
+
+# The wrapper reads the command and environment from NUL-separated files and records the exit
+# code of the command in rank-<r>.exit. `trap :` (a handler, not an ignore) keeps the wrapper alive
+# through the SIGTERM that scancel sends every process of the job, so it records the command's
+# status (143 when SIGTERM ended it); only after KillWait's SIGKILL is there no exit file.
+# Its own variables start with __orchid_, a prefix the provider refuses in job environments.
+RANK_SCRIPT = """\
+#!/bin/bash
+# Orchid rank wrapper (constant). Working directory: the job folder.
+__orchid_exit="rank-${SLURM_PROCID:?not started by orchid-batch.sh}.exit"
+mapfile -d '' __orchid_argv < argv
+while IFS= read -r -d '' __orchid_kv; do export "$__orchid_kv"; done < env
+export ORCHID_RANK="$SLURM_PROCID"
+trap : TERM INT HUP
+"${__orchid_argv[@]}"
+__orchid_code=$?
+echo "$__orchid_code" > "$__orchid_exit"
+exit "$__orchid_code"
+"""
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def job_env(env: Mapping[str, str], job_id: str, replicas: int) -> dict[str, str]:
+    """The job's environment plus Orchid's variables (ORCHID_RANK is set per rank by the
+    wrapper); `python3` resolves to Orchid's interpreter, as with the local provider."""
+    result = dict(env)
+    base_path = env.get("PATH") or os.environ.get("PATH") or os.defpath
+    result["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), base_path])
+    result["ORCHID_JOB_ID"] = job_id
+    result["ORCHID_REPLICAS"] = str(replicas)
+    return result
+
+
+def check_env_names(env: Mapping[str, str]) -> str | None:
+    """Why this environment cannot be passed to a job, or None if it can."""
+    for name, value in env.items():
+        if not _ENV_NAME.fullmatch(name) or name.startswith("__orchid"):
+            return f"{name!r} cannot be an environment variable name"
+        if "\0" in value:
+            return f"the value of {name} contains a NUL character"
+    return None
+
+
+def write(job_dir: Path, argv: Sequence[str], env: Mapping[str, str]) -> None:
+    """Create the job folder with everything the job reads, ready for sbatch.
+
+    Raises OSError if the folder cannot be written, ValueError if argv holds a NUL character.
+    """
+    if any("\0" in arg for arg in argv):
+        raise ValueError("an argument contains a NUL character")
+    job_dir.mkdir(parents=True, exist_ok=True)
+    _write(job_dir / BATCH_SCRIPT_NAME, BATCH_SCRIPT.encode(), 0o755)
+    _write(job_dir / RANK_SCRIPT_NAME, RANK_SCRIPT.encode(), 0o755)
+    _write(job_dir / "argv", b"".join(a.encode() + b"\0" for a in argv), 0o600)
+    _write(job_dir / "env", b"".join(f"{k}={v}".encode() + b"\0" for k, v in env.items()), 0o600)
+
+
+def mark_submitting(job_dir: Path) -> None:
+    (job_dir / SUBMITTING_MARKER).touch()
+
+
+def prepare(job_dir: Path, argv: Sequence[str], env: Mapping[str, str]) -> None:
+    """`write` the folder, then mark it as being submitted (just before sbatch)."""
+    write(job_dir, argv, env)
+    mark_submitting(job_dir)
+
+
+def submitting_since(job_dir: Path) -> float | None:
+    """When sbatch was last attempted for this folder (epoch seconds), or None if never."""
+    try:
+        return (job_dir / SUBMITTING_MARKER).stat().st_mtime
+    except OSError:
+        return None
+
+
+def record_slurm_id(job_dir: Path, slurm_id: str) -> None:
+    _write(job_dir / SLURM_ID_FILE, f"{slurm_id}\n".encode(), 0o644)
+
+
+def recorded_slurm_id(job_dir: Path) -> str | None:
+    try:
+        text = (job_dir / SLURM_ID_FILE).read_text().strip()
+    except OSError:
+        return None
+    return text if text.isdigit() else None
+
+
+def batch_output(job_dir: Path, replicas: int) -> tuple[Path, Path]:
+    """Where the batch script's stdout and stderr go: rank 0's files when it is rank 0."""
+    if replicas == 1:
+        return stdout_file(job_dir, 0), stderr_file(job_dir, 0)
+    return job_dir / "batch.stdout", job_dir / "batch.stderr"
+
+
+def batch_started(job_dir: Path, replicas: int) -> bool:
+    """Whether the batch script ever ran (slurmstepd creates its output file when it starts)."""
+    return batch_output(job_dir, replicas)[0].exists()
+
+
+def stdout_file(job_dir: Path, rank: int) -> Path:
+    return job_dir / f"rank-{rank}.stdout"
+
+
+def stderr_file(job_dir: Path, rank: int) -> Path:
+    return job_dir / f"rank-{rank}.stderr"
+
+
+def read_exit_code(job_dir: Path, rank: int) -> int | None:
+    """The exit code the rank wrapper recorded, or None if it never got to write it."""
+    try:
+        return int((job_dir / f"rank-{rank}.exit").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _write(path: Path, data: bytes, mode: int) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
