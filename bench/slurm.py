@@ -201,7 +201,7 @@ def latency(env: dict[str, str], api: Api, tag: str, runs: int) -> list[str]:
     lags = [o - r for o, r in zip(orchid, same_job, strict=True)]
     return [
         row(
-            f"submit -> RUNNING, separate jobs, median (n={runs} each; noisy, see above)",
+            f"submit -> RUNNING, separate jobs, median (n={runs} each; noisy: Slurm's 1 s beat)",
             f"{statistics.median(raw) * ms:.0f} ms",
             f"{statistics.median(orchid) * ms:.0f} ms",
             statistics.median(orchid) / statistics.median(raw),

@@ -11,6 +11,7 @@ Slurm time limit (about 90 s more).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -44,6 +45,7 @@ def main() -> None:
         record(options, tag, jobs, with_timeout)
     finally:
         subprocess.run([ROOT / "scripts/slurm-down", cluster], check=False)
+        shutil.rmtree(base, ignore_errors=True)
     print(f"recorded into {DATA}")
 
 
