@@ -429,6 +429,23 @@ def test_a_job_that_ended_while_orchid_was_down_reports_its_exit_code(jobs_dir: 
     run(story())
 
 
+def test_a_job_cancelled_before_it_started_is_not_started_on_recovery(jobs_dir: Path) -> None:
+    async def story() -> None:
+        # Given a job the user cancelled while it waited, and an Orchid that stopped before the
+        # provider confirmed it (so the job is still CANCELING, without a handle)
+        facts = Facts()
+        async with local(jobs_dir, facts) as provider:
+            # When a new Orchid recovers it
+            cancelled = replace(job("c1", "echo ran > ran"), cancelling=True)
+            await provider.recover([cancelled])
+
+            # Then it is reported stopped, and nothing was started
+            assert await facts.wait("c1", Exited) == Exited("c1", {}, signalled_by_provider=True)
+        assert not (jobs_dir / "c1" / "ran").exists()
+
+    run(story())
+
+
 def test_a_job_started_before_the_service_saved_its_handle_is_not_run_twice(
     jobs_dir: Path,
 ) -> None:

@@ -49,6 +49,9 @@ class JobRun:
     time_allocation_ms: int | None
     # Set when re-attaching after a restart: the handle the provider reported with Started.
     handle: Handle | None = None
+    # Set when re-attaching a job the user asked to stop: if it never started, it must not start
+    # now; the provider reports Exited({}, signalled_by_provider=True) instead.
+    cancelling: bool = False
 
 
 # ---- Facts ----

@@ -219,6 +219,7 @@ class JobService:
             if record.time_allocation_ms is not None
             else None,
             handle=record.provider_handle,
+            cancelling=record.state == JobState.CANCELING,
         )
 
     # ---- extend and terminate ----

@@ -159,7 +159,10 @@ class LocalProvider(Provider):
                     continue
                 # Started may never have reached the service: report it (again) with the handle.
                 announce = handle is not None
-            if handle is None:
+            if handle is None and run.cancelling:
+                log.info("%s was cancelled before it started: not started now", run.job_id)
+                self._emit(Exited(run.job_id, {}, signalled_by_provider=True))
+            elif handle is None:
                 unstarted.append(run)
             else:
                 self._adopt(run, handle, announce)
