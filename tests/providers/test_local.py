@@ -15,17 +15,15 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
 
 import pytest
 
 from orchid.errors import ProviderError
 from orchid.providers.base import (
     Exited,
-    Fact,
     Failed,
     Handle,
     JobRun,
@@ -34,45 +32,10 @@ from orchid.providers.base import (
     Started,
 )
 from orchid.providers.local import LocalProvider
-
-F = TypeVar("F", bound=Fact)
+from tests.facts import Facts, run
 
 SMALL = ProductShape("small", cpu=1, memory_gib=1)
 WAIT_FOR_DONE = "until [ -e done ]; do sleep 0.02; done"
-
-
-def run(coro: Coroutine[Any, Any, None], timeout: float = 15) -> None:
-    """Run one test story in a fresh event loop, bounded in time."""
-
-    async def bounded() -> None:
-        async with asyncio.timeout(timeout):
-            await coro
-
-    asyncio.run(bounded())
-
-
-class Facts:
-    """A FactSink that records every fact and lets the test wait for the one it expects."""
-
-    def __init__(self) -> None:
-        self.items: list[Fact] = []
-        self._arrived = asyncio.Event()
-
-    def __call__(self, fact: Fact) -> None:
-        self.items.append(fact)
-        self._arrived.set()
-
-    def of(self, job_id: str) -> list[Fact]:
-        return [f for f in self.items if f.job_id == job_id]
-
-    async def wait(self, job_id: str, kind: type[F], timeout: float = 5) -> F:
-        async with asyncio.timeout(timeout):
-            while True:
-                for fact in self.of(job_id):
-                    if isinstance(fact, kind):
-                        return fact
-                self._arrived.clear()
-                await self._arrived.wait()
 
 
 async def until(condition: Callable[[], bool], timeout: float = 5) -> None:
@@ -552,6 +515,7 @@ import asyncio, json, sys
 from pathlib import Path
 from orchid.providers.base import JobRun, ProductShape
 from orchid.providers.local import LocalProvider
+from tests.facts import Facts, run
 
 async def main() -> None:
     facts = []

@@ -13,13 +13,12 @@ import os
 import time
 from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
 from orchid.providers.base import (
     Exited,
-    Fact,
     Failed,
     Handle,
     JobRun,
@@ -27,43 +26,19 @@ from orchid.providers.base import (
     Started,
 )
 from orchid.providers.slurm import SlurmOptions, SlurmProvider, commands, jobfolder
+from tests import facts
 from tests.slurm.cluster import Cluster
 
-F = TypeVar("F", bound=Fact)
 SMALL = ProductShape("small", cpu=1, memory_gib=1)
 WAIT_FOR_DONE = "until [ -e done ]; do sleep 0.05; done"
 
 
 def run(coro: Coroutine[Any, Any, None], timeout: float = 30) -> None:
-    async def bounded() -> None:
-        async with asyncio.timeout(timeout):
-            await coro
-
-    asyncio.run(bounded())
+    facts.run(coro, timeout)
 
 
-class Facts:
-    """A FactSink that records every fact and lets the test wait for the one it expects."""
-
-    def __init__(self) -> None:
-        self.items: list[Fact] = []
-        self._arrived = asyncio.Event()
-
-    def __call__(self, fact: Fact) -> None:
-        self.items.append(fact)
-        self._arrived.set()
-
-    def of(self, job_id: str) -> list[Fact]:
-        return [f for f in self.items if f.job_id == job_id]
-
-    async def wait(self, job_id: str, kind: type[F], timeout: float = 15) -> F:
-        async with asyncio.timeout(timeout):
-            while True:
-                for fact in self.of(job_id):
-                    if isinstance(fact, kind):
-                        return fact
-                self._arrived.clear()
-                await self._arrived.wait()
+class Facts(facts.Facts):
+    timeout = 15.0
 
 
 def job(
