@@ -7,28 +7,9 @@ import copy
 import time
 from typing import Any
 
+from tests.api.test_seeds import HOUR_MS, SEED_CREATE
 from tests.contract.conftest import Target
 from tests.support import Api, job_spec, logs_of
-
-HOUR_MS = 3_600_000
-SEED_CREATE: dict[str, Any] = {
-    "items": [
-        {
-            "application": {"name": "acme-web-application", "version": "1.0.0"},
-            "product": {
-                "id": "example-compute",
-                "category": "example-compute",
-                "provider": "example",
-            },
-            "name": None,
-            "replicas": 1,
-            "allowDuplicateJob": False,
-            "parameters": None,
-            "resources": None,
-            "timeAllocation": {"hours": 5, "minutes": 0, "seconds": 0},
-        }
-    ]
-}
 
 
 def states_of(job: dict[str, Any]) -> list[str]:
