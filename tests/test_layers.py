@@ -1,83 +1,117 @@
-"""Imports go one way: api -> service -> (domain, store, providers, catalog) -> schemas/domain.
+"""Imports go one way, from the entry points (cli, api) down to the plain rules (domain).
 
-A module may import from its own layer and from the layers listed for it, never upwards. `domain`
-(rules) and `schemas` (the wire types those rules work on) are together the bottom layer: plain
-types and functions without I/O."""
+Every top-level package and module under src/orchid is a layer, and `LAYERS` says which other layers
+each may import. There are no exceptions: a new package fails here until it is given its place, an
+upward import fails, and so does a cycle between two modules, even inside one layer.
+
+    cli ─┬─> api ──> runtime ──> config
+         │     │        └──────> service ──> catalog ──> invocation ──> schemas ──> domain ──> errors
+         │     └──> web          └─> store, providers (──> domain)
+         └─> client ──> invocation, schemas, domain
+"""
 
 from __future__ import annotations
 
 import ast
+import graphlib
 from pathlib import Path
 
 import pytest
 
 SRC = Path(__file__).parent.parent / "src" / "orchid"
 
-# layer -> the orchid layers it may import (besides itself)
-ALLOWED: dict[str, set[str]] = {
+BOTTOM = {"errors", "domain"}
+WIRE = BOTTOM | {"schemas"}
+# layer -> the other layers it may import.
+LAYERS: dict[str, set[str]] = {
+    "__init__": set(),
     "errors": set(),
-    "domain": {"errors", "schemas"},
-    "schemas": {"domain", "errors"},
     "settings": set(),
-    "store": {"domain", "errors"},
-    "providers": {"domain", "errors", "schemas"},
-    "catalog": {"domain", "errors", "schemas", "providers"},
-    "service": {"domain", "errors", "schemas", "store", "providers", "catalog"},
-    "config": {"domain", "errors", "schemas", "providers"},
-    "runtime": {
-        "domain",
-        "errors",
-        "schemas",
-        "store",
-        "providers",
-        "catalog",
-        "config",
-        "service",
-        "settings",
-    },
-    "api": {
-        "domain",
-        "errors",
-        "schemas",
-        "service",
-        "catalog",
-        "runtime",
-        "settings",
-        "store",
-        "web",
-    },
-    "apps": set(),
-    "client": {"schemas", "domain", "errors"},
+    # plain types and rules without I/O: job states, durations, product shapes
+    "domain": {"errors"},
+    # the wire format (pydantic models), built on the domain's types
+    "schemas": BOTTOM,
+    # turning an application and its parameter values into argv and env (pure rules on the wire types)
+    "invocation": WIRE,
+    "store": BOTTOM,
+    "providers": BOTTOM,
+    "catalog": WIRE | {"invocation"},
+    "service": WIRE | {"invocation", "store", "providers", "catalog"},
+    "config": WIRE | {"providers"},
+    # the composition root: builds the store, providers, catalog and services from settings
+    "runtime": WIRE | {"settings", "store", "providers", "catalog", "config", "service"},
     "web": set(),
+    # routes use the services and the catalog (read-only), never the store or providers
+    "api": WIRE | {"settings", "catalog", "service", "runtime", "web"},
+    # the programs the default catalog's applications run: jobs, not Orchid
+    "apps": set(),
+    # the SDK: speaks the wire format over HTTP, knows nothing of the server's insides
+    "client": WIRE | {"invocation"},
+    # the client commands use the SDK; `serve`, `users` and `db` start the server's runtime
+    "cli": WIRE | {"client", "settings", "runtime", "api"},
 }
 
 
-def layer_of(path: Path) -> str:
-    return path.relative_to(SRC).parts[0].removesuffix(".py")
+def module_name(path: Path) -> str:
+    parts = ("orchid", *path.relative_to(SRC).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def orchid_imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text())
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [node.module]
-        elif isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        else:
-            continue
-        for name in names:
-            parts = name.split(".")
-            if parts[0] == "orchid" and len(parts) > 1:
-                found.add(parts[1])
-    return found
+MODULES: dict[str, Path] = {module_name(p): p for p in sorted(SRC.rglob("*.py"))}
 
 
-MODULES = sorted(p for p in SRC.rglob("*.py") if layer_of(p) in ALLOWED)
+def layer_of(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
 
 
-@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(SRC)))
-def test_no_module_imports_upwards(path: Path) -> None:
-    layer = layer_of(path)
-    upward = orchid_imports(path) - ALLOWED[layer] - {layer}
-    assert not upward, f"{path.relative_to(SRC)} ({layer}) imports {sorted(upward)}"
+def imported_modules(module: str) -> set[str]:
+    """The orchid modules `module` imports anywhere in its text (functions included)."""
+    path = MODULES[module]
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            # `from orchid.cli import output` imports the module orchid.cli.output
+            found.update(
+                f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base
+                for alias in node.names
+            )
+    return {name for name in found if name == "orchid" or name.startswith("orchid.")}
+
+
+def test_every_package_has_a_layer() -> None:
+    present = {layer_of(module) for module in MODULES}
+    assert present == set(LAYERS), (
+        f"give new packages a place in LAYERS: {sorted(present - set(LAYERS))}; "
+        f"remove gone ones: {sorted(set(LAYERS) - present)}"
+    )
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_no_module_imports_upwards(module: str) -> None:
+    layer = layer_of(module)
+    imported = {layer_of(name) for name in imported_modules(module) if name != "orchid"}
+    upward = imported - LAYERS[layer] - {layer}
+    assert not upward, f"{module} ({layer}) imports {sorted(upward)}"
+
+
+def test_layers_form_no_cycle() -> None:
+    graphlib.TopologicalSorter(LAYERS).prepare()
+
+
+def test_modules_import_each_other_in_no_cycle() -> None:
+    graph = {module: imported_modules(module) & MODULES.keys() for module in MODULES}
+    # A package's __init__ may gather names from its own modules; those edges point down.
+    for module, imported in graph.items():
+        graph[module] = {name for name in imported if not module.startswith(f"{name}.")}
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as error:
+        pytest.fail(f"modules import each other: {' -> '.join(error.args[1])}")

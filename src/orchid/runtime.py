@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from orchid.catalog import Catalog, load_default_catalog
@@ -18,6 +20,7 @@ from orchid.errors import OrchidError
 from orchid.providers.base import Fact, FactSink, Provider
 from orchid.providers.local import LocalProvider
 from orchid.providers.slurm import SlurmProvider
+from orchid.service.accounts import Accounts
 from orchid.service.jobs import JobService
 from orchid.service.logs import LogWatcher
 from orchid.settings import Settings
@@ -46,6 +49,17 @@ def open_store(settings: Settings, *, auto_migrate: bool = True) -> Store:
             "the database schema is out of date; run `orchid db upgrade` (or start without --no-migrate)"
         )
     return store
+
+
+@contextmanager
+def open_accounts(settings: Settings, *, auto_migrate: bool = True) -> Iterator[Accounts]:
+    """The users and tokens in the database, for the commands that manage them without a server.
+    Raises SchemaOutOfDate like `open_store`."""
+    store = open_store(settings, auto_migrate=auto_migrate)
+    try:
+        yield Accounts(store)
+    finally:
+        store.close()
 
 
 def load_setup(settings: Settings) -> tuple[OrchidConfig, Catalog]:
@@ -86,6 +100,7 @@ class Runtime:
     catalog: Catalog
     service: JobService
     log_watcher: LogWatcher
+    accounts: Accounts
 
     async def start(self) -> None:
         self.log_watcher.start()
@@ -111,4 +126,4 @@ def build_runtime(settings: Settings, *, auto_migrate: bool = True) -> Runtime:
     service = JobService(store, catalog, providers)
     service_ref.append(service)
     watcher = LogWatcher(service.events.publish)
-    return Runtime(settings, store, catalog, service, watcher)
+    return Runtime(settings, store, catalog, service, watcher, Accounts(store))

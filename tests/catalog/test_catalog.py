@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from orchid.catalog import Catalog, load_catalog, load_default_catalog
-from orchid.domain.invocation import build_command, validate_parameters
+from orchid.domain.products import Capabilities, ProductShape
 from orchid.errors import BadRequest
-from orchid.providers.base import Capabilities, ProductShape
+from orchid.invocation import build_command, validate_parameters
 from orchid.schemas.apps import IntegerValue, TextAreaValue
 from orchid.schemas.products import ProductReference
 

@@ -11,7 +11,6 @@ from fastapi import FastAPI
 import orchid.web
 from orchid import __version__
 from orchid.api import errors, follow_ws, openapi, routes_catalog, routes_jobs
-from orchid.api.auth import Authenticator
 from orchid.api.content_type import JsonBodies
 from orchid.runtime import Runtime, build_runtime
 from orchid.settings import Settings
@@ -23,11 +22,7 @@ def create_app(settings: Settings | None = None, *, auto_migrate: bool = True) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime: Runtime = build_runtime(settings, auto_migrate=auto_migrate)
-        app.state.settings = settings
-        app.state.runtime = runtime
-        app.state.service = runtime.service
-        app.state.log_watcher = runtime.log_watcher
-        app.state.auth = Authenticator(runtime.store)
+        app.state.runtime = runtime  # read through orchid.api.state.runtime_of
         await runtime.start()
         # Everything allocated so far lives as long as the process: keep the collector from
         # re-scanning it (full collections otherwise pause requests for tens of milliseconds).

@@ -17,13 +17,12 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
-from orchid.api.auth import Authenticator
 from orchid.api.errors import describe_validation, error_body
+from orchid.api.state import runtime_of
 from orchid.errors import OrchidError
+from orchid.runtime import Runtime
 from orchid.schemas.base import FindByStringId
 from orchid.service.follow import follow
-from orchid.service.jobs import JobService
-from orchid.service.logs import LogWatcher
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -48,13 +47,13 @@ class _Connection:
 
 
 async def _run_follow(
-    conn: _Connection, stream_id: str, user: str, job_id: str, app_state: Any
+    conn: _Connection, stream_id: str, user: str, job_id: str, runtime: Runtime
 ) -> None:
-    service: JobService = app_state.service
-    watcher: LogWatcher = app_state.log_watcher
-    keepalive: float = app_state.settings.keepalive_seconds
+    keepalive = runtime.settings.keepalive_seconds
     try:
-        async for message in follow(service, watcher, user, job_id, idle_seconds=keepalive):
+        async for message in follow(
+            runtime.service, runtime.log_watcher, user, job_id, idle_seconds=keepalive
+        ):
             if message is None:
                 await conn.send(PING)
                 continue
@@ -67,7 +66,7 @@ async def _run_follow(
         conn.streams.pop(stream_id, None)
 
 
-async def _handle_frame(conn: _Connection, text: str, app_state: Any) -> None:
+async def _handle_frame(conn: _Connection, text: str, runtime: Runtime) -> None:
     try:
         frame = json.loads(text)
     except json.JSONDecodeError:
@@ -85,8 +84,7 @@ async def _handle_frame(conn: _Connection, text: str, app_state: Any) -> None:
         await conn.respond(stream_id, 409, error_body("streamId is in use", "STREAM_IN_USE"))
         return
     try:
-        auth: Authenticator = app_state.auth
-        user = auth.user_for(frame.get("bearer"))
+        user = runtime.accounts.user_for(frame.get("bearer"))
         request = FindByStringId.model_validate(frame.get("payload"))
     except OrchidError as exc:
         await conn.respond(stream_id, exc.status_code, error_body(exc.why, exc.error_code))
@@ -95,7 +93,7 @@ async def _handle_frame(conn: _Connection, text: str, app_state: Any) -> None:
         why, code = describe_validation(list(exc.errors()))  # type: ignore[arg-type]
         await conn.respond(stream_id, 400, error_body(f"payload {why}", code))
         return
-    task = asyncio.create_task(_run_follow(conn, stream_id, user, request.id, app_state))
+    task = asyncio.create_task(_run_follow(conn, stream_id, user, request.id, runtime))
     conn.streams[stream_id] = task
 
 
@@ -106,7 +104,7 @@ async def jobs_socket(ws: WebSocket) -> None:
     try:
         while True:
             text = await ws.receive_text()
-            await _handle_frame(conn, text, ws.app.state)
+            await _handle_frame(conn, text, runtime_of(ws.app))
     except WebSocketDisconnect:
         pass
     finally:

@@ -7,6 +7,7 @@ from typing import Annotated, Literal, TypeVar
 from fastapi import APIRouter, Query, Request
 
 from orchid.api.auth import User
+from orchid.api.state import runtime_of
 from orchid.catalog import Catalog
 from orchid.errors import BadRequest, NotFound
 from orchid.schemas.apps import Application, ApplicationWithFavoriteAndTags
@@ -18,8 +19,7 @@ T = TypeVar("T")
 
 
 def _catalog(request: Request) -> Catalog:
-    catalog: Catalog = request.app.state.service.catalog
-    return catalog
+    return runtime_of(request.app).catalog
 
 
 class ByNameAndVersion(Wire):

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from orchid.api.auth import User
+from orchid.api.state import runtime_of
 from orchid.schemas.base import BulkRequest, BulkResponse, Empty, FindByStringId, PageV2
 from orchid.schemas.jobs import (
     Job,
@@ -25,8 +26,7 @@ router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
 
 def _service(request: Request) -> JobService:
-    service: JobService = request.app.state.service
-    return service
+    return runtime_of(request.app).service
 
 
 class RetrieveQuery(JobIncludeFlags):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from orchid.domain.products import Capabilities, ProductShape
 from orchid.errors import BadRequest
-from orchid.providers.base import Capabilities, ProductShape
 from orchid.schemas.apps import Application
 from orchid.schemas.products import (
     ComputeProduct,

@@ -22,8 +22,8 @@ from typing import TypeVar
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from orchid.catalog.catalog import Catalog, ProductKey, product_key
-from orchid.domain.invocation import check_application
-from orchid.providers.base import Capabilities
+from orchid.domain.products import Capabilities
+from orchid.invocation import check_application
 from orchid.schemas.apps import Application
 from orchid.schemas.products import ComputeProduct
 

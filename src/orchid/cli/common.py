@@ -1,4 +1,5 @@
-"""What every client command shares: exit codes, one-line errors, and the client from config."""
+"""What every client command shares: one-line errors for expected problems, and the client
+from config."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from enum import IntEnum
 from typing import NoReturn, ParamSpec, TypeVar
 
 import typer
 
 from orchid.cli import output
+from orchid.cli.config import resolve
+from orchid.cli.errors import CliError, ExitCode
 from orchid.client import (
     ApiError,
     AuthenticationError,
@@ -20,38 +22,9 @@ from orchid.client import (
     StreamBroken,
     Unreachable,
 )
-from orchid.domain.states import JobState
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-class ExitCode(IntEnum):
-    """Exit codes of the client commands (`run --follow` and `jobs follow` use all of them)."""
-
-    SUCCESS = 0
-    ERROR = 1  # bad input, unknown app, unreachable server, refused token, lost stream
-    USAGE = 2  # an option click could not parse (click's own code)
-    FAILURE = 3  # the job ended FAILURE
-    EXPIRED = 4  # the job ended EXPIRED
-    INTERRUPTED = 130  # Ctrl-C (detached, or terminated on request)
-    BROKEN_PIPE = 141  # whoever read our output stopped reading (as if killed by SIGPIPE)
-
-
-def exit_code_for(state: JobState | None) -> ExitCode:
-    if state is JobState.SUCCESS:
-        return ExitCode.SUCCESS
-    if state is JobState.EXPIRED:
-        return ExitCode.EXPIRED
-    return ExitCode.FAILURE if state is JobState.FAILURE else ExitCode.ERROR
-
-
-class CliError(Exception):
-    """A problem to report in one line (no traceback), with the exit code to leave with."""
-
-    def __init__(self, message: str, code: ExitCode = ExitCode.ERROR) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def fail(message: str, code: ExitCode = ExitCode.ERROR) -> NoReturn:
@@ -100,7 +73,5 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
 def open_client() -> Client:
     """A client for the configured server and token (ORCHID_URL/ORCHID_TOKEN, else the config
     file). Raises CliError when neither says where to go."""
-    from orchid.cli.config import resolve
-
     settings = resolve()
     return Client(settings.url, settings.token)

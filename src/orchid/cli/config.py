@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from orchid.cli.common import CliError
+from orchid.cli.errors import CliError
 
 NOT_CONFIGURED = (
     "not logged in: run `orchid login URL --token TOKEN`, or set ORCHID_URL and ORCHID_TOKEN"

@@ -14,7 +14,7 @@ import typer
 from rich.text import Text
 
 from orchid.cli import output
-from orchid.cli.common import ExitCode, exit_code_for
+from orchid.cli.errors import ExitCode, exit_code_for
 from orchid.cli.timefmt import clock
 from orchid.cli.waiting import wait_final
 from orchid.client import Client, FollowStream, exit_code

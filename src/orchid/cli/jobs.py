@@ -9,7 +9,8 @@ import typer
 from rich.text import Text
 
 from orchid.cli import output
-from orchid.cli.common import CliError, guarded, open_client
+from orchid.cli.common import guarded, open_client
+from orchid.cli.errors import CliError
 from orchid.cli.follow_view import follow_job
 from orchid.cli.job_views import job_details, jobs_table
 from orchid.cli.timefmt import clock, parse_when, relative, span

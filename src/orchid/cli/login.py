@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 
 from orchid.cli import output
-from orchid.cli.common import CliError, guarded
+from orchid.cli.common import guarded
 from orchid.cli.config import ClientSettings, check_url, save
+from orchid.cli.errors import CliError
 from orchid.client import Client
 
 

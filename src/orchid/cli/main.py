@@ -13,7 +13,6 @@ from orchid.cli.jobs import jobs_app
 from orchid.cli.login import login
 from orchid.cli.run import run
 from orchid.errors import OrchidError
-from orchid.service.clock import now_ms
 from orchid.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Orchid: run compute jobs.")
@@ -72,7 +71,7 @@ def serve(
     import uvicorn
 
     from orchid.api.app import create_app
-    from orchid.runtime import load_setup, open_store
+    from orchid.runtime import load_setup, open_accounts
 
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -84,20 +83,19 @@ def serve(
         _fail(str(exc))
         return
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url = f"http://{settings.host}:{settings.port}"
     try:
-        store = open_store(settings, auto_migrate=migrate)
+        with open_accounts(settings, auto_migrate=migrate) as accounts:
+            typer.echo(f"Orchid {url} (data in {settings.data_dir})")
+            if not accounts.has_users():
+                token = accounts.create_user("user")
+                typer.echo("Created the first user 'user'. Its token (shown once):")
+                typer.echo(f"  export ORCHID_URL={url} ORCHID_TOKEN={token}")
+            else:
+                typer.echo("New token for an existing user: orchid users token NAME --data-dir DIR")
     except OrchidError as exc:
         _fail(exc.why)
         return
-    url = f"http://{settings.host}:{settings.port}"
-    typer.echo(f"Orchid {url} (data in {settings.data_dir})")
-    if not store.usernames():
-        token = store.create_user("user", now_ms())
-        typer.echo("Created the first user 'user'. Its token (shown once):")
-        typer.echo(f"  export ORCHID_URL={url} ORCHID_TOKEN={token}")
-    else:
-        typer.echo("New token for an existing user: orchid users token NAME --data-dir DIR")
-    store.close()
     uvicorn.run(
         create_app(settings, auto_migrate=migrate),
         host=settings.host,
@@ -111,16 +109,14 @@ def serve(
 @users_app.command("create")
 def users_create(name: str, data_dir: DataDir = None) -> None:
     """Create a user and print a bearer token for it (the last line of output)."""
-    from orchid.runtime import open_store
+    from orchid.runtime import open_accounts
 
-    store = open_store(_settings(data_dir))
     try:
-        token = store.create_user(name, now_ms())
+        with open_accounts(_settings(data_dir)) as accounts:
+            token = accounts.create_user(name)
     except OrchidError as exc:
         _fail(exc.why)
         return
-    finally:
-        store.close()
     typer.echo(f"Created user {name!r}. Bearer token:", err=True)
     typer.echo(token)
 
@@ -128,13 +124,10 @@ def users_create(name: str, data_dir: DataDir = None) -> None:
 @users_app.command("token")
 def users_token(name: str, data_dir: DataDir = None) -> None:
     """Issue a new bearer token for an existing user (the last line of output)."""
-    from orchid.runtime import open_store
+    from orchid.runtime import open_accounts
 
-    store = open_store(_settings(data_dir))
-    try:
-        token = store.create_token(name, now_ms())
-    finally:
-        store.close()
+    with open_accounts(_settings(data_dir)) as accounts:
+        token = accounts.create_token(name)
     if token is None:
         _fail(f"no user named {name!r}")
     typer.echo(token)

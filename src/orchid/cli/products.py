@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from orchid.cli.common import CliError
+from orchid.cli.errors import CliError
 from orchid.schemas.products import ComputeProduct, ProductReference
 
 

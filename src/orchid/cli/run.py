@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from orchid.cli import output
-from orchid.cli.common import CliError, guarded, open_client
+from orchid.cli.common import guarded, open_client
+from orchid.cli.errors import CliError
 from orchid.cli.follow_view import follow_job
 from orchid.cli.products import resolve_product
 from orchid.client import (

@@ -6,7 +6,7 @@ import time
 from collections.abc import Sequence
 
 from orchid.cli import output
-from orchid.cli.common import CliError
+from orchid.cli.errors import CliError
 from orchid.client import Client
 from orchid.schemas.jobs import Job
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from orchid.domain.invocation import default_value
+from orchid.invocation import default_value
 from orchid.schemas.apps import (
     Application,
     ApplicationParameter,

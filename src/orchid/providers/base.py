@@ -18,23 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from orchid.domain.products import Capabilities as Capabilities
+from orchid.domain.products import ProductShape as ProductShape
+
 Handle = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    time_extension: bool = True
-    logs: bool = True
-
-
-@dataclass(frozen=True)
-class ProductShape:
-    """What one replica of a product needs."""
-
-    id: str
-    cpu: int
-    memory_gib: int
-    gpu: int = 0
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 from orchid.catalog import Catalog
 from orchid.domain import states
-from orchid.domain.invocation import Command, build_command, validate_parameters
 from orchid.domain.states import JobState, ensure_transition
 from orchid.errors import BadRequest, Conflict, NotFound, NotSupported, ProviderError
+from orchid.invocation import Command, build_command, validate_parameters
 from orchid.providers.base import (
     Exited,
     Fact,

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from orchid.domain.invocation import (
+from orchid.errors import BadRequest
+from orchid.invocation import (
     Command,
     build_command,
     check_application,
     validate_parameters,
 )
-from orchid.errors import BadRequest
 from orchid.schemas.apps import (
     Application,
     AppParameterValue,
