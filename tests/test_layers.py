@@ -35,11 +35,13 @@ LAYERS: dict[str, set[str]] = {
     "invocation": WIRE,
     "store": BOTTOM,
     "providers": BOTTOM,
+    # drives on disk: the only code that turns a UCloud path into a host path
+    "storage": BOTTOM,
     "catalog": WIRE | {"invocation"},
-    "service": WIRE | {"invocation", "store", "providers", "catalog"},
+    "service": WIRE | {"invocation", "store", "storage", "providers", "catalog"},
     "config": WIRE | {"providers"},
     # the composition root: builds the store, providers, catalog and services from settings
-    "runtime": WIRE | {"settings", "store", "providers", "catalog", "config", "service"},
+    "runtime": WIRE | {"settings", "store", "storage", "providers", "catalog", "config", "service"},
     "web": set(),
     # routes use the services and the catalog (read-only), never the store or providers
     "api": WIRE | {"settings", "catalog", "service", "runtime", "web"},

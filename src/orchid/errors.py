@@ -55,3 +55,15 @@ class ProviderError(OrchidError):
             self.status_code = 503
             if error_code is None:
                 self.error_code = "PROVIDER_UNAVAILABLE"
+
+
+class Forbidden(OrchidError):
+    status_code = 403
+    error_code = "FORBIDDEN"
+
+
+class TooLarge(OrchidError):
+    """More data than Orchid accepts: a request body, a quota, a full disk."""
+
+    status_code = 413
+    error_code = "TOO_LARGE"

@@ -21,10 +21,15 @@ from orchid.providers.base import Fact, FactSink, Provider
 from orchid.providers.local import LocalProvider
 from orchid.providers.slurm import SlurmProvider
 from orchid.service.accounts import Accounts
+from orchid.service.files import FileService
 from orchid.service.jobs import JobService
 from orchid.service.logs import LogWatcher
 from orchid.settings import Settings
+from orchid.storage.download import Downloads
+from orchid.storage.tree import Owner
+from orchid.storage.upload import Uploads
 from orchid.store import migrate
+from orchid.store.drives import DriveStore
 from orchid.store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -101,14 +106,17 @@ class Runtime:
     service: JobService
     log_watcher: LogWatcher
     accounts: Accounts
+    files: FileService
 
     async def start(self) -> None:
+        self.files.start()
         self.log_watcher.start()
         await self.service.start()
 
     async def stop(self) -> None:
         await self.service.stop()
         self.log_watcher.close()
+        self.files.close()
         self.store.close()
 
 
@@ -126,4 +134,20 @@ def build_runtime(settings: Settings, *, auto_migrate: bool = True) -> Runtime:
     service = JobService(store, catalog, providers)
     service_ref.append(service)
     watcher = LogWatcher(service.events.publish)
-    return Runtime(settings, store, catalog, service, watcher, Accounts(store))
+    return Runtime(
+        settings, store, catalog, service, watcher, Accounts(store), build_files(settings, store)
+    )
+
+
+def build_files(settings: Settings, store: Store) -> FileService:
+    root = settings.effective_storage_root
+    return FileService(
+        DriveStore(store.engine),
+        root,
+        identity=lambda _user: Owner.current(),
+        quota_bytes=settings.storage_quota_bytes,
+        uploads=Uploads(
+            root, idle_seconds=settings.upload_idle_seconds, per_user=settings.uploads_per_user
+        ),
+        downloads=Downloads(lifetime_seconds=settings.download_token_seconds, capacity=100_000),
+    )

@@ -47,6 +47,29 @@ class Settings(BaseSettings):
         "without one, Orchid serves the built-in local provider only.",
     )
 
+    storage_root: Path | None = Field(
+        None,
+        description="Where drives keep their files (one folder per drive); defaults to "
+        "<data_dir>/files. On Slurm, a directory the compute nodes share.",
+    )
+    storage_quota_bytes: int | None = Field(
+        None, ge=0, description="Bytes each user may keep in their drives; unset = no quota."
+    )
+    upload_chunk_max_bytes: int = Field(
+        32_000_000, ge=1, description="Largest body of one chunk of a chunked upload (413 above)."
+    )
+    upload_idle_seconds: float = Field(
+        24 * 3600.0, description="An upload session unused for this long is dropped with its bytes."
+    )
+    uploads_per_user: int = Field(100, ge=1, description="Open upload sessions allowed per user.")
+    download_token_seconds: float = Field(
+        3600.0, description="How long a token from createDownload can be used."
+    )
+
+    @property
+    def effective_storage_root(self) -> Path:
+        return self.storage_root or self.data_dir / "files"
+
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'orchid.db'}"

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 import orchid.web
 from orchid import __version__
-from orchid.api import errors, follow_ws, openapi, routes_catalog, routes_jobs
+from orchid.api import errors, follow_ws, openapi, routes_catalog, routes_files, routes_jobs
 from orchid.api.content_type import JsonBodies
 from orchid.runtime import Runtime, build_runtime
 from orchid.settings import Settings
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, *, auto_migrate: bool = True) -
     errors.install(app)
     app.include_router(routes_jobs.router)
     app.include_router(routes_catalog.router)
+    app.include_router(routes_files.router)
     app.include_router(follow_ws.router)
     orchid.web.mount(app)
     openapi.install(app)

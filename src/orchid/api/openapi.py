@@ -23,6 +23,7 @@ _ERRORS = {
     "401": "No bearer token, or an invalid one",
     "404": "Unknown id, or a job of another user",
     "409": "A conflict with the job's state, or a duplicate job",
+    "413": "Too large: a request body, an upload chunk, a storage quota, a full disk",
 }
 
 

@@ -94,3 +94,22 @@ class JobUpdateRow(Base):
     timestamp: Mapped[int] = mapped_column(BigInteger)
     state: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str | None] = mapped_column(Text)
+
+
+class DriveRow(Base):
+    """A drive (UCloud FileCollection). Its files live at <storage root>/<id> on disk."""
+
+    __tablename__ = "drives"
+    __table_args__ = (
+        CheckConstraint("kind IN ('HOME', 'EXTRA')", name="kind"),
+        Index("ix_drives_owner_id", "owner", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(8))
+    # Set to the owner for the Home drive only: the unique key makes "one Home per user" hold
+    # even when two first requests race.
+    home_of: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
