@@ -49,8 +49,9 @@ LAYERS: dict[str, set[str]] = {
     "apps": set(),
     # the SDK: speaks the wire format over HTTP, knows nothing of the server's insides
     "client": WIRE | {"invocation"},
-    # the client commands use the SDK; `serve`, `users` and `db` start the server's runtime
-    "cli": WIRE | {"client", "settings", "runtime", "api"},
+    # the client commands use the SDK; `serve`, `users` and `db` start the server's runtime;
+    # `apps validate` and `apps reload` read application files and the server's catalog status
+    "cli": WIRE | {"client", "settings", "runtime", "api", "catalog"},
 }
 
 

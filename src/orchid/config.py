@@ -1,4 +1,5 @@
-"""The configuration file of `orchid serve --config FILE`: which providers exist, and their products.
+"""The configuration file of `orchid serve --config FILE`: the providers, their products, and
+where the operator's applications are.
 
 TOML, one table per provider under `[providers.<id>]`, its products as `[[providers.<id>.products]]`::
 
@@ -17,9 +18,12 @@ TOML, one table per provider under `[providers.<id>]`, its products as `[[provid
     cpu = 1
     memory_gib = 1
 
-The file declares every provider Orchid serves: without a file, Orchid serves the built-in local
-provider `example` only. Unknown keys are refused (a misspelt key must not vanish silently), and
-relative paths are relative to the file's directory. Every error is a ValueError naming the file.
+    [catalog]                    # the operator's applications, next to the built-in ones
+    directories = ["apps"]
+
+The file declares every provider Orchid serves: without a file, or without a `[providers]` table,
+Orchid serves the built-in local provider `example` only. Unknown keys are refused (a misspelt key
+must not vanish silently), and relative paths are relative to the file's directory. Every error is a ValueError naming the file.
 """
 
 from __future__ import annotations
@@ -110,8 +114,23 @@ class SlurmProviderConfig(_Strict):
 ProviderConfig = Annotated[LocalProviderConfig | SlurmProviderConfig, Field(discriminator="kind")]
 
 
+class CatalogConfig(_Strict):
+    """Where the operator's applications are, next to the built-in ones."""
+
+    directories: list[Path] = Field(
+        default_factory=list,
+        description="Directories of application and tool files in UCloud's format (YAML), "
+        "searched recursively; relative to the configuration file.",
+    )
+
+
+def _default_providers() -> dict[str, LocalProviderConfig | SlurmProviderConfig]:
+    return {DEFAULT_PROVIDER: LocalProviderConfig(kind="local")}
+
+
 class OrchidConfig(_Strict):
-    providers: dict[str, ProviderConfig] = Field(min_length=1)
+    providers: dict[str, ProviderConfig] = Field(default_factory=_default_providers, min_length=1)
+    catalog: CatalogConfig = Field(default_factory=lambda: CatalogConfig())
 
     def products(self, builtin: Sequence[ComputeProduct]) -> list[ComputeProduct]:
         """Every provider's products as catalog entries. A local provider that lists none takes
@@ -133,7 +152,7 @@ class OrchidConfig(_Strict):
 
 def default_config() -> OrchidConfig:
     """What Orchid serves without a configuration file: the local provider `example`."""
-    return OrchidConfig(providers={DEFAULT_PROVIDER: LocalProviderConfig(kind="local")})
+    return OrchidConfig()
 
 
 def load_config(path: Path) -> OrchidConfig:
@@ -168,7 +187,8 @@ def _resolved(config: OrchidConfig, base: Path) -> OrchidConfig:
                     updates[key] = base / value
             provider = provider.model_copy(update=updates)
         providers[provider_id] = provider
-    return OrchidConfig(providers=providers)
+    catalog = CatalogConfig(directories=[base / d for d in config.catalog.directories])
+    return OrchidConfig(providers=providers, catalog=catalog)
 
 
 def _checked(config: OrchidConfig) -> OrchidConfig:

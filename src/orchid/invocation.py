@@ -111,6 +111,7 @@ def validate_parameters(
     for name, param in declared.items():
         value = given.get(name)
         if value is not None:
+            value = _by_option_name(param, value)
             problem = value_problem(param, value)
             if problem is not None:
                 raise BadRequest(problem, INVALID_PARAMETER)
@@ -142,12 +143,29 @@ def value_problem(param: ApplicationParameter, value: AppParameterValue) -> str 
             return f"{invalid} is less than the minimum {param.min}"
         if param.max is not None and number > param.max:
             return f"{invalid} is greater than the maximum {param.max}"
+        if isinstance(param, IntegerParameter) and param.step and param.step > 0:
+            base = param.min if param.min is not None else 0
+            if (int(number) - base) % param.step != 0:
+                return f"{invalid} is not a step of {param.step} from {base}"
     if isinstance(param, EnumerationParameter) and isinstance(value, TextValue):
         options = [option.value for option in param.options]
         if value.value not in options:
             listed = ", ".join(f"'{option}'" for option in options)
             return f"invalid value for '{param.name}': '{value.value}' is not one of {listed}"
     return None
+
+
+def _by_option_name(param: ApplicationParameter, value: AppParameterValue) -> AppParameterValue:
+    """An enumeration value given as an option's name stands for that option's value, as
+    UCloud's argument builder does (a value that is also some option's value wins)."""
+    if not isinstance(param, EnumerationParameter) or not isinstance(value, TextValue):
+        return value
+    if any(option.value == value.value for option in param.options):
+        return value
+    for option in param.options:
+        if option.name == value.value:
+            return TextValue(value=option.value)
+    return value
 
 
 def default_value(param: ApplicationParameter) -> AppParameterValue | None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from orchid.catalog import Catalog, load_default_catalog
+from orchid.catalog import ApplicationFiles, Catalog, Loaded, status
+from orchid.catalog.loader import builtin_apps_dir, builtin_products
 from orchid.config import (
     LocalProviderConfig,
     OrchidConfig,
@@ -17,9 +18,10 @@ from orchid.config import (
     load_config,
 )
 from orchid.errors import OrchidError
-from orchid.providers.base import Fact, FactSink, Provider
+from orchid.providers.base import Capabilities, Fact, FactSink, Provider
 from orchid.providers.local import LocalProvider
 from orchid.providers.slurm import SlurmProvider
+from orchid.schemas.products import ComputeProduct
 from orchid.service.accounts import Accounts
 from orchid.service.files import FileService
 from orchid.service.jobs import JobService
@@ -67,16 +69,36 @@ def open_accounts(settings: Settings, *, auto_migrate: bool = True) -> Iterator[
         store.close()
 
 
-def load_setup(settings: Settings) -> tuple[OrchidConfig, Catalog]:
-    """The providers to run and the catalog to serve: the built-in applications with the products
-    of the configuration file (`settings.config`), or the built-in catalog without one.
+@dataclass
+class Setup:
+    """What the configuration says to serve. `applications` can be loaded again (reload)."""
 
-    Raises ValueError if the configuration file is unreadable or wrong."""
-    builtin = load_default_catalog()
-    if settings.config is None:
-        return default_config(), builtin
-    config = load_config(settings.config)
-    return config, Catalog(builtin.applications(), config.products(builtin.products()))
+    config: OrchidConfig
+    applications: ApplicationFiles
+    products: list[ComputeProduct]
+    loaded: Loaded
+
+    def catalog(self, capabilities: Mapping[str, Capabilities] | None = None) -> Catalog:
+        return Catalog(self.loaded.applications, self.products, capabilities)
+
+    def reload(self, capabilities: Mapping[str, Capabilities] | None = None) -> Catalog:
+        self.loaded = self.applications.load()
+        return self.catalog(capabilities)
+
+
+def load_setup(settings: Settings) -> Setup:
+    """The providers to run and the catalog to serve: the built-in applications and those of the
+    configuration file's `[catalog] directories`, with its products (`settings.config`), or the
+    built-in catalog without one.
+
+    Raises ValueError if the configuration file is unreadable or wrong. A wrong application file
+    is not an error here: it is in `loaded.problems`, and the rest is served."""
+    config = default_config() if settings.config is None else load_config(settings.config)
+    files = ApplicationFiles([builtin_apps_dir(), *config.catalog.directories])
+    loaded = files.load()
+    for problem in loaded.problems:
+        log.error("catalog: %s", problem)
+    return Setup(config, files, config.products(builtin_products()), loaded)
 
 
 def build_providers(
@@ -102,18 +124,50 @@ def build_providers(
 class Runtime:
     settings: Settings
     store: Store
-    catalog: Catalog
+    setup: Setup
     service: JobService
     log_watcher: LogWatcher
     accounts: Accounts
     files: FileService
 
+    @property
+    def catalog(self) -> Catalog:
+        return self.service.catalog
+
+    def reload_catalog(self) -> Loaded:
+        """Read the application files again and serve what they now say. Running jobs are not
+        touched (they run what they were started with); a broken file is reported and its
+        previous version stays. The outcome is also written to the data directory
+        (`catalog.status`), where `orchid apps reload` reads it."""
+        capabilities = {pid: p.capabilities for pid, p in self.service.providers.items()}
+        catalog = self.setup.reload(capabilities)
+        self.service.catalog = catalog
+        loaded = self.setup.loaded
+        for problem in loaded.problems:
+            log.error("catalog: %s", problem)
+        log.info(
+            "catalog reloaded: %d applications, %d problems",
+            len(catalog.applications()),
+            len(loaded.problems),
+        )
+        self.write_catalog_status()
+        return loaded
+
+    def write_catalog_status(self) -> None:
+        try:
+            status.write_status(self.settings.data_dir, self.setup.loaded)
+        except OSError as error:
+            log.warning("cannot write the catalog status: %s", error)
+
     async def start(self) -> None:
         self.files.start()
         self.log_watcher.start()
         await self.service.start()
+        self.write_catalog_status()
+        status.write_pid(self.settings.data_dir)
 
     async def stop(self) -> None:
+        status.remove_pid(self.settings.data_dir)
         await self.service.stop()
         self.log_watcher.close()
         self.files.close()
@@ -122,20 +176,20 @@ class Runtime:
 
 def build_runtime(settings: Settings, *, auto_migrate: bool = True) -> Runtime:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    config, catalog = load_setup(settings)
+    setup = load_setup(settings)
     store = open_store(settings, auto_migrate=auto_migrate)
     service_ref: list[JobService] = []
 
     def sink(fact: Fact) -> None:
         service_ref[0].on_fact(fact)
 
-    providers = build_providers(config, settings, sink)
-    catalog = catalog.with_capabilities({pid: p.capabilities for pid, p in providers.items()})
+    providers = build_providers(setup.config, settings, sink)
+    catalog = setup.catalog({pid: p.capabilities for pid, p in providers.items()})
     service = JobService(store, catalog, providers)
     service_ref.append(service)
     watcher = LogWatcher(service.events.publish)
     return Runtime(
-        settings, store, catalog, service, watcher, Accounts(store), build_files(settings, store)
+        settings, store, setup, service, watcher, Accounts(store), build_files(settings, store)
     )
 
 

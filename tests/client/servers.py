@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,8 +24,8 @@ FINAL = ("SUCCESS", "FAILURE", "EXPIRED")
 
 
 @contextmanager
-def running_server(data_dir: Path, **env: str) -> Iterator[Server]:
-    srv = Server(data_dir, env=ROOMY | env).start()
+def running_server(data_dir: Path, args: Sequence[str] = (), **env: str) -> Iterator[Server]:
+    srv = Server(data_dir, env=ROOMY | env, args=list(args)).start()
     try:
         yield srv
     finally:

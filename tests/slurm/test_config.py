@@ -51,7 +51,8 @@ def test_the_example_of_the_issue(tmp_path: Path) -> None:
 
 def test_the_catalog_of_a_config_keeps_the_builtin_applications(tmp_path: Path) -> None:
     path = write(tmp_path, '[providers.example]\nkind = "local"\n' + ISSUE_EXAMPLE)
-    config, catalog = load_setup(Settings(config=path, data_dir=tmp_path))
+    setup = load_setup(Settings(config=path, data_dir=tmp_path))
+    config, catalog = setup.config, setup.catalog()
     assert set(config.providers) == {"example", "hpc"}
     assert catalog.providers() == ["example", "hpc"]
     # the local provider without products keeps the built-in ones

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -24,12 +26,16 @@ def create_app(settings: Settings | None = None, *, auto_migrate: bool = True) -
         runtime: Runtime = build_runtime(settings, auto_migrate=auto_migrate)
         app.state.runtime = runtime  # read through orchid.api.state.runtime_of
         await runtime.start()
+        # SIGHUP reloads the application files (`orchid apps reload` sends it).
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGHUP, runtime.reload_catalog)
         # Everything allocated so far lives as long as the process: keep the collector from
         # re-scanning it (full collections otherwise pause requests for tens of milliseconds).
         gc.freeze()
         try:
             yield
         finally:
+            loop.remove_signal_handler(signal.SIGHUP)
             await runtime.stop()
 
     app = FastAPI(

@@ -62,16 +62,14 @@ async def by_name_and_version(
 ) -> ApplicationWithFavoriteAndTags:
     catalog = _catalog(request)
     if query.app_version is None:
-        versions = [a for a in catalog.applications() if a.metadata.name == query.app_name]
-        if not versions:
-            raise NotFound(f"unknown application: {query.app_name}", "UNKNOWN_APPLICATION")
-        found: Application | None = versions[-1]
+        # Without a version: the newest, which is the default.
+        found = catalog.newest(query.app_name)
+        wanted = query.app_name
     else:
         found = catalog.find_application(query.app_name, query.app_version)
+        wanted = f"{query.app_name}@{query.app_version}"
     if found is None:
-        raise NotFound(
-            f"unknown application: {query.app_name}@{query.app_version}", "UNKNOWN_APPLICATION"
-        )
+        raise NotFound(f"unknown application: {wanted}", "UNKNOWN_APPLICATION")
     return ApplicationWithFavoriteAndTags.model_validate(found.model_dump())
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 from orchid.domain.products import Capabilities, ProductShape
@@ -77,8 +78,16 @@ class Catalog:
         return self._applications.get((name, version))
 
     def applications(self) -> list[Application]:
-        """Every application, sorted by name, then version."""
-        return [self._applications[key] for key in sorted(self._applications)]
+        """Every application, sorted by name, then version (oldest first; see `version_key`)."""
+        ordered = sorted(self._applications, key=lambda key: (key[0], version_key(key[1])))
+        return [self._applications[key] for key in ordered]
+
+    def newest(self, name: str) -> Application | None:
+        """The default version of an application: its newest, by `version_key`."""
+        versions = [key for key in self._applications if key[0] == name]
+        if not versions:
+            return None
+        return self._applications[max(versions, key=lambda key: version_key(key[1]))]
 
     # ---- Products ----
 
@@ -139,6 +148,18 @@ class Catalog:
         return ProductShape(
             id=product.id, cpu=product.cpu, memory_gib=product.memory_in_gigs, gpu=product.gpu
         )
+
+
+def version_key(version: str) -> tuple[tuple[int, int, str], ...]:
+    """Orders versions as people read them: runs of digits compare as numbers ("1.10" after
+    "1.9", "2025.11" after "2025.9"), other runs alphabetically, text before numbers.
+
+    UCloud calls the most recently uploaded version the newest; files have no upload order, so
+    Orchid compares the version strings instead."""
+    return tuple(
+        (1, int(part), "") if part.isdigit() else (0, 0, part)
+        for part in re.findall(r"\d+|[^\d]+", version)
+    )
 
 
 def _describe(ref: ProductReference) -> str:

@@ -1,126 +1,191 @@
-"""Reading a catalog from files.
+"""Reading the catalog from files.
 
-Layout (the default catalog ships inside the package, under `defaults/`)::
+Applications and tools are YAML files in UCloud's format (see `ucloud_yaml`), in directories: the
+built-in ones ship inside the package (`defaults/apps/`), the operator's are named in the
+configuration file. Products are a JSON list (`defaults/products.json`, or the configuration file's
+`[[providers.<id>.products]]`).
 
-    products.json      a JSON list of products (Product.Compute, wire format)
-    apps/*.json        one application per file (Application, wire format)
-
-Every file is checked on load, and a malformed one raises ValueError naming the file. The wire
-models ignore unknown fields, which is right for requests but would let a misspelt key in a
-hand-written catalog (say `prefixGlobl`) vanish silently, so the loader also refuses unknown keys.
+`ApplicationFiles.load()` can be called again at any time (reload): a file that became unreadable
+or wrong is reported and its previous good version stays in use; a new file that is wrong is
+reported and left out. Nothing here raises for a bad application file: problems are returned, so a
+server keeps serving whatever is good.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from importlib.resources import files
-from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import TypeVar
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from orchid.catalog.catalog import Catalog, ProductKey, product_key
-from orchid.domain.products import Capabilities
-from orchid.invocation import check_application
-from orchid.schemas.apps import Application
+from orchid.catalog.problems import CatalogFileError, Problem
+from orchid.catalog.ucloud_yaml import FileContent, Key, parse_file, tool_key, with_tool
+from orchid.schemas.apps import Application, Tool
 from orchid.schemas.products import ComputeProduct
-
-T = TypeVar("T")
 
 PRODUCTS_FILE = "products.json"
 APPS_DIRECTORY = "apps"
+APP_SUFFIXES = (".yml", ".yaml", ".json")
 
 _PRODUCTS: TypeAdapter[list[ComputeProduct]] = TypeAdapter(list[ComputeProduct])
-_APPLICATION: TypeAdapter[Application] = TypeAdapter(Application)
 
 
-def load_default_catalog(capabilities: Mapping[str, Capabilities] | None = None) -> Catalog:
-    """The catalog shipped with Orchid (`orchid/catalog/defaults/`)."""
-    return _load(files("orchid.catalog") / "defaults", capabilities)
+def defaults_dir() -> Path:
+    """The catalog shipped inside the package."""
+    return Path(str(files("orchid.catalog") / "defaults"))
 
 
-def load_catalog(
-    directory: Path, capabilities: Mapping[str, Capabilities] | None = None
-) -> Catalog:
-    """A catalog from `directory`, laid out like the default one. Raises ValueError if it is
-    missing or any file in it is malformed."""
-    if not directory.is_dir():
-        raise ValueError(f"{directory}: the catalog directory does not exist")
-    return _load(directory, capabilities)
+def builtin_apps_dir() -> Path:
+    return defaults_dir() / APPS_DIRECTORY
 
 
-def _load(root: Traversable, capabilities: Mapping[str, Capabilities] | None) -> Catalog:
-    products_file = root / PRODUCTS_FILE
-    if not products_file.is_file():
-        raise ValueError(f"{products_file}: missing; a catalog needs a {PRODUCTS_FILE}")
-    products = _read(products_file, _PRODUCTS, "list of compute products")
-    seen_products: set[ProductKey] = set()
+def load_default_catalog() -> Catalog:
+    """The built-in applications and products. Raises CatalogFileError if a built-in file is
+    wrong (a bug in Orchid, which the tests catch)."""
+    loaded = ApplicationFiles([builtin_apps_dir()]).load()
+    if loaded.problems:
+        raise CatalogFileError(loaded.problems)
+    return Catalog(loaded.applications, builtin_products())
+
+
+def builtin_products() -> list[ComputeProduct]:
+    return load_products(defaults_dir() / PRODUCTS_FILE)
+
+
+def load_products(path: Path) -> list[ComputeProduct]:
+    """A JSON list of compute products. Raises ValueError naming the file and the problem."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path}: not readable as JSON: {error}") from None
+    try:
+        products = _PRODUCTS.validate_python(raw)
+    except ValidationError as error:
+        raise ValueError(f"{path}: not a valid list of compute products: {error}") from None
+    seen: set[ProductKey] = set()
     for index, product in enumerate(products):
-        where = f"{products_file}: product [{index}] ({product.id})"
+        where = f"{path}: product [{index}] ({product.id})"
         if product.id != product.name:
             raise ValueError(f"{where}: id and name must be equal")
-        pkey = product_key(product.reference)
-        if pkey in seen_products:
-            raise ValueError(f"{where}: defined twice in provider {pkey[0]}")
-        seen_products.add(pkey)
+        key = product_key(product.reference)
+        if key in seen:
+            raise ValueError(f"{where}: defined twice in provider {key[0]}")
+        seen.add(key)
+    return products
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The result of one load: what is usable, where each application came from, what is wrong."""
+
+    applications: list[Application]
+    origins: dict[Key, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+class ApplicationFiles:
+    """The application and tool files found in `directories` (searched recursively, in order;
+    files ending in .yml, .yaml or .json; names starting with a dot are skipped).
+
+    The first definition of a name and version wins; a later one is reported as a problem.
+    """
+
+    def __init__(self, directories: Sequence[Path]) -> None:
+        self.directories = list(directories)
+        self._good: dict[Path, FileContent] = {}
+
+    def load(self) -> Loaded:
+        problems: list[Problem] = []
+        contents: list[FileContent] = []
+        present: set[Path] = set()
+        for path in self._files(problems):
+            present.add(path)
+            content = read_file(path)
+            if not content.problems:
+                self._good[path] = content
+                contents.append(content)
+                continue
+            problems.extend(content.problems)
+            previous = self._good.get(path)
+            if previous is not None:
+                problems.append(
+                    Problem(str(path), "", "not reloaded: its previous version stays in use")
+                )
+                contents.append(previous)
+        for gone in set(self._good) - present:
+            del self._good[gone]
+        return join(contents, problems)
+
+    def _files(self, problems: list[Problem]) -> list[Path]:
+        found: list[Path] = []
+        for directory in self.directories:
+            if not directory.is_dir():
+                problems.append(Problem(str(directory), "", "the directory does not exist"))
+                continue
+            found.extend(
+                sorted(
+                    path
+                    for path in directory.rglob("*")
+                    if path.suffix in APP_SUFFIXES
+                    and path.is_file()
+                    and not any(part.startswith(".") for part in path.relative_to(directory).parts)
+                )
+            )
+        return found
+
+
+def read_file(path: Path) -> FileContent:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        return FileContent(str(path), problems=[Problem(str(path), "", f"cannot read: {reason}")])
+    return parse_file(str(path), text)
+
+
+def join(contents: Sequence[FileContent], problems: list[Problem]) -> Loaded:
+    """Applications from `contents` with their tools filled in, checked for duplicates."""
+    tools: dict[Key, Tool] = {}
+    tool_files: dict[Key, str] = {}
+    for content in contents:
+        for tool in content.tools:
+            key = tool_key(tool)
+            if key in tools:
+                problems.append(_twice(content.file, "tool", key, tool_files[key]))
+                continue
+            tools[key] = tool
+            tool_files[key] = content.file
 
     applications: list[Application] = []
-    seen_apps: dict[tuple[str, str], Traversable] = {}
-    for app_file in _json_files(root / APPS_DIRECTORY):
-        app = _read(app_file, _APPLICATION, "application")
-        try:
-            check_application(app)
-        except ValueError as error:
-            raise ValueError(f"{app_file}: {error}") from None
-        key = (app.metadata.name, app.metadata.version)
-        if key in seen_apps:
-            raise ValueError(f"{app_file}: {key[0]}@{key[1]} is also defined in {seen_apps[key]}")
-        seen_apps[key] = app_file
-        applications.append(app)
-
-    return Catalog(applications, products, capabilities)
-
-
-def _json_files(directory: Traversable) -> list[Traversable]:
-    if not directory.is_dir():
-        return []
-    found = [entry for entry in directory.iterdir() if entry.name.endswith(".json")]
-    return sorted(found, key=lambda entry: entry.name)
-
-
-def _read(file: Traversable, adapter: TypeAdapter[T], what: str) -> T:
-    try:
-        raw = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{file}: not readable as JSON: {error}") from None
-    try:
-        parsed = adapter.validate_python(raw)
-    except ValidationError as error:
-        raise ValueError(f"{file}: not a valid {what}: {error}") from None
-    unknown = next(_unknown_keys(raw, parsed, "$"), None)
-    if unknown is not None:
-        raise ValueError(f"{file}: unknown field {unknown}")
-    return parsed
+    origins: dict[Key, str] = {}
+    for content in contents:
+        for app in content.applications:
+            key = (app.metadata.name, app.metadata.version)
+            if key in origins:
+                problems.append(_twice(content.file, "application", key, origins[key]))
+                continue
+            joined = with_tool(app, tools)
+            if joined is None:
+                ref = app.invocation.tool
+                problems.append(
+                    Problem(
+                        content.file,
+                        "tool",
+                        f"{key[0]}@{key[1]} needs tool {ref.name}@{ref.version}, which no "
+                        "catalog file defines (a `tool: v1` document)",
+                    )
+                )
+                continue
+            origins[key] = content.file
+            applications.append(joined)
+    return Loaded(applications, origins, problems)
 
 
-def _unknown_keys(raw: object, parsed: object, path: str) -> Iterator[str]:
-    """Keys of `raw` that no field of the model parsed from it accepts, as JSON paths."""
-    if isinstance(parsed, BaseModel) and isinstance(raw, dict):
-        accepted: dict[str, str] = {}
-        for name, info in type(parsed).model_fields.items():
-            accepted[name] = name
-            accepted[info.alias or name] = name
-        for key, value in raw.items():
-            if key not in accepted:
-                yield f"{path}.{key}"
-            else:
-                yield from _unknown_keys(value, getattr(parsed, accepted[key]), f"{path}.{key}")
-    elif isinstance(parsed, list) and isinstance(raw, list):
-        for index, (raw_item, item) in enumerate(zip(raw, parsed, strict=False)):
-            yield from _unknown_keys(raw_item, item, f"{path}[{index}]")
-    elif isinstance(parsed, dict) and isinstance(raw, dict):
-        for key, value in raw.items():
-            if key in parsed:
-                yield from _unknown_keys(value, parsed[key], f"{path}.{key}")
+def _twice(file: str, what: str, key: Key, first: str) -> Problem:
+    return Problem(
+        file, "", f"{what} {key[0]}@{key[1]} is already defined in {first}; this one is ignored"
+    )

@@ -9,13 +9,15 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from orchid.cli import output
+from orchid.cli import catalog_admin, output
 from orchid.cli.common import guarded, open_client
 from orchid.cli.run import fetch_application, split_app
 from orchid.schemas.apps import Application, ApplicationParameter
 
 apps_app = typer.Typer(no_args_is_help=True, help="The applications jobs can run.")
 products_app = typer.Typer(no_args_is_help=True, help="The products (machine types) jobs run on.")
+apps_app.command("validate")(catalog_admin.validate)
+apps_app.command("reload")(catalog_admin.reload)
 
 
 def _param_summary(app: Application) -> str:
@@ -31,6 +33,15 @@ def _default(param: ApplicationParameter) -> str:
     if isinstance(raw, dict) and "value" in raw:
         raw = raw["value"]
     return json.dumps(raw)
+
+
+def _software(app: Application) -> str:
+    tool = app.invocation.tool
+    description = tool.tool.description if tool.tool is not None else None
+    kind = app.invocation.application_type
+    if description is not None and description.backend == "DOCKER":
+        return f"{tool.name}@{tool.version}, container image {description.image} ({kind})"
+    return f"{tool.name}@{tool.version}, native ({kind})"
 
 
 def _example(app: Application) -> str:
@@ -76,6 +87,7 @@ def show_app(
     name, version = split_app(app_ref)
     with open_client() as client:
         app = fetch_application(client, name, version)
+        versions = [a.metadata.version for a in client.applications() if a.metadata.name == name]
     if fmt is output.OutputFormat.JSON:
         output.print_json(output.wire(app))
         return
@@ -84,6 +96,12 @@ def show_app(
     console.print(Text.assemble((f"{meta.name} {meta.version}", "bold"), f"  {meta.title}"))
     if meta.description:
         console.print(Text(meta.description))
+    console.print(Text.assemble(("Software: ", "bold"), _software(app)))
+    if len(versions) > 1:
+        listed = ", ".join(versions)
+        console.print(
+            Text.assemble(("Versions: ", "bold"), f"{listed} (the newest is the default)")
+        )
     console.print()
     table = Table(title="Parameters", title_justify="left", box=None, header_style="bold")
     for column in ("NAME", "TYPE", "REQUIRED", "DEFAULT", "DESCRIPTION"):

@@ -72,7 +72,8 @@ function buildForm({ body, status, apps, products, query, router }) {
     );
     return;
   }
-  const wanted = apps.find(
+  // Without a version, the newest (the catalog lists versions oldest first).
+  const wanted = apps.findLast(
     (app) =>
       app.metadata.name === query.get("app") &&
       (!query.get("version") || app.metadata.version === query.get("version")),
