@@ -165,6 +165,7 @@ class Api:
 def job_spec(
     app: str = "shell-script",
     script: str | None = None,
+    version: str = "1.0.0",
     product: str = "example-compute",
     replicas: int = 1,
     hours: int | None = None,
@@ -183,7 +184,7 @@ def job_spec(
     if hours is not None or minutes or seconds:
         allocation = {"hours": hours or 0, "minutes": minutes, "seconds": seconds}
     return {
-        "application": {"name": app, "version": "1.0.0"},
+        "application": {"name": app, "version": version},
         "product": {"id": product, "category": category, "provider": provider},
         "name": name,
         "replicas": replicas,
@@ -204,3 +205,15 @@ def logs_of(frames: list[dict[str, Any]], stream: str = "stdout") -> dict[int, s
             if entry.get(stream):
                 out[entry["rank"]] = out.get(entry["rank"], "") + entry[stream]
     return out
+
+
+def restart_while_running(server: Server, api: Api, job_id: str) -> str:
+    """Restart Orchid while the job runs; check it is still RUNNING afterwards, then terminate it
+    and return the stdout of its rank 0."""
+    api.wait_for(job_id, "RUNNING")
+    server.stop()
+    server.start()
+    assert api.retrieve(job_id)["status"]["state"] == "RUNNING"
+    api.http.post("/api/jobs/terminate", json={"items": [{"id": job_id}]})
+    api.wait_for(job_id, "SUCCESS")
+    return logs_of(list(api.follow(job_id))).get(0, "")

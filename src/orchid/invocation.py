@@ -83,6 +83,8 @@ class Command:
 
     argv: tuple[str, ...]
     env: dict[str, str]
+    # The container image the command runs in (tool backend DOCKER), or None to run it natively.
+    image: str | None = None
 
 
 # ---- Validation ----
@@ -263,7 +265,15 @@ def build_command(app: Application, values: Mapping[str, AppParameterValue]) -> 
         args = _expand(invocation, declared, values)
         if args:
             env[variable] = " ".join(args)
-    return Command(argv=tuple(argv), env=env)
+    return Command(argv=tuple(argv), env=env, image=container_image(app))
+
+
+def container_image(app: Application) -> str | None:
+    """The image the application runs in when its tool is a container (backend DOCKER)."""
+    tool = app.invocation.tool.tool
+    if tool is None or tool.description.backend != "DOCKER":
+        return None
+    return tool.description.image
 
 
 def _expand(

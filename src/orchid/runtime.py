@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from orchid.catalog import ApplicationFiles, Catalog, Loaded, status
 from orchid.catalog.loader import builtin_apps_dir, builtin_products
@@ -17,9 +19,12 @@ from orchid.config import (
     default_config,
     load_config,
 )
+from orchid.domain.images import valid_image_reference
 from orchid.errors import OrchidError
+from orchid.providers import podman
 from orchid.providers.base import Capabilities, Fact, FactSink, Provider
 from orchid.providers.local import LocalProvider
+from orchid.providers.podman import Podman
 from orchid.providers.slurm import SlurmProvider
 from orchid.schemas.products import ComputeProduct
 from orchid.service.accounts import Accounts
@@ -101,10 +106,55 @@ def load_setup(settings: Settings) -> Setup:
     return Setup(config, files, config.products(builtin_products()), loaded)
 
 
+def container_engine(settings: Settings) -> Podman | None:
+    """podman with Orchid's storage in the data directory, or None (logged) when this machine
+    cannot run containers."""
+    missing = podman.available()
+    if missing is not None:
+        log.info("container applications are not available: %s", missing)
+        return None
+    engine = Podman(settings.data_dir / "containers")
+    try:
+        engine.prepare()
+    except OSError as error:
+        log.warning("container applications are not available: %s", error)
+        return None
+    return engine
+
+
+def import_image(settings: Settings, archive: Path, name: str | None) -> str:
+    """Put an image archive into Orchid's container storage: a root filesystem tarball (imported
+    as `name`) or an archive of `podman save`/`docker save` (loaded under its own name). Returns
+    podman's output; raises ValueError with podman's message."""
+    engine = container_engine(settings)
+    if engine is None:
+        raise ValueError(podman.available() or "podman cannot be set up in the data directory")
+    if name is None:
+        argv = engine.load_argv(archive)
+    elif not valid_image_reference(name):
+        raise ValueError(f"{name!r} is not an image reference (like localhost/name:tag)")
+    else:
+        argv = engine.import_argv(archive, name)
+    done = subprocess.run(argv, env=engine.env(), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise ValueError(done.stderr.strip() or f"podman exited {done.returncode}")
+    return done.stdout.strip()
+
+
+def list_images(settings: Settings) -> list[str]:
+    """Every image in Orchid's container storage, as 'reference<TAB>size' lines."""
+    engine = container_engine(settings)
+    if engine is None:
+        return []
+    done = subprocess.run(engine.images_argv(), env=engine.env(), capture_output=True, text=True)
+    return [line for line in done.stdout.splitlines() if line.strip()]
+
+
 def build_providers(
     config: OrchidConfig, settings: Settings, sink: FactSink
 ) -> dict[str, Provider]:
     providers: dict[str, Provider] = {}
+    engine = container_engine(settings)
     for provider_id, declared in config.providers.items():
         if isinstance(declared, LocalProviderConfig):
             providers[provider_id] = LocalProvider(
@@ -114,6 +164,7 @@ def build_providers(
                 cpus=declared.cpus or settings.local_cpus or os.cpu_count() or 1,
                 memory_gib=declared.memory_gib or settings.local_memory_gib or machine_memory_gib(),
                 grace_seconds=settings.terminate_grace_seconds,
+                containers=engine,
             )
         elif isinstance(declared, SlurmProviderConfig):
             providers[provider_id] = SlurmProvider(provider_id, declared.options(), sink)

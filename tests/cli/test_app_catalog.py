@@ -15,7 +15,7 @@ import pytest
 
 from tests.cli.clitools import Cli, cli_for
 from tests.client.servers import running_server
-from tests.support import Api, Server, job_spec, logs_of
+from tests.support import Api, Server, job_spec, logs_of, restart_while_running
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "apps"
 
@@ -176,16 +176,8 @@ def test_operator_apps_survive_a_restart(server: Server, user: tuple[Cli, Api]) 
     spec = job_spec(app="hello", parameters={"seconds": {"type": "integer", "value": 600}})
     spec["application"]["version"] = "1"
     job_id = api.http.post("/api/jobs", json={"items": [spec]}).json()["responses"][0]["id"]
-    api.wait_for(job_id, "RUNNING")
 
-    server.stop()
-    server.start()
-
-    assert api.retrieve(job_id)["status"]["state"] == "RUNNING"
-    api.http.post("/api/jobs/terminate", json={"items": [{"id": job_id}]})
-    api.wait_for(job_id, "SUCCESS")
-    frames = list(api.follow(job_id))
-    assert logs_of(frames)[0] == "Hello world\n"
+    assert restart_while_running(server, api, job_id) == "Hello world\n"
 
 
 def test_validate_names_the_file_and_the_field_without_a_server(

@@ -116,14 +116,20 @@ class Catalog:
         return sorted({provider for provider, _, _ in self._products})
 
     def support(self, ref: ProductReference) -> ComputeSupport:
-        """What the product supports. Orchid runs jobs natively (no containers, no VMs), so only
-        the native block is enabled. Raises BadRequest (UNKNOWN_PRODUCT) for an unknown product.
-        """
+        """What the product supports: native jobs always, container jobs (the docker block) when
+        its provider can run them, never VMs. Raises BadRequest (UNKNOWN_PRODUCT) for an unknown
+        product."""
         product = self.product(ref)
         capabilities = self._capabilities.get(ref.provider, Capabilities())
         return ComputeSupport(
             product=product.reference,
-            docker=SupportBlock(enabled=False),
+            docker=SupportBlock(
+                enabled=True,
+                logs=capabilities.logs,
+                time_extension=capabilities.time_extension,
+            )
+            if capabilities.containers
+            else SupportBlock(enabled=False),
             virtual_machine=SupportBlock(enabled=False),
             native=SupportBlock(
                 enabled=True,

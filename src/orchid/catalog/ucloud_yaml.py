@@ -40,6 +40,7 @@ from orchid.catalog.documents import (
     as_text,
 )
 from orchid.catalog.problems import Problem
+from orchid.domain.images import valid_image_reference
 from orchid.invocation import check_application
 from orchid.schemas.apps import (
     Application,
@@ -184,6 +185,9 @@ def _tool(raw: dict[str, Any], report: _Reporter) -> Tool | None:
     image = doc.image or doc.container
     if doc.backend == "DOCKER" and not image:
         report("image", "a DOCKER tool needs an image (`image:` or `container:`)")
+        return None
+    if doc.backend == "DOCKER" and image and not valid_image_reference(image):
+        report("image", f"{image!r} is not an image reference (like localhost/name:tag)")
         return None
     allocation = doc.default_time_allocation
     return Tool(

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from orchid.cli.catalog_cmds import apps_app, products_app
+from orchid.cli.images import images_app
 from orchid.cli.jobs import jobs_app
 from orchid.cli.login import login
 from orchid.cli.run import run
@@ -25,6 +26,7 @@ app.command("run")(run)
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(apps_app, name="apps")
 app.add_typer(products_app, name="products")
+app.add_typer(images_app, name="images")
 
 DataDir = Annotated[
     Path | None,

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 class Capabilities:
     time_extension: bool = True
     logs: bool = True
+    # Runs applications whose tool is a container image (backend DOCKER), e.g. through podman.
+    containers: bool = False
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from typing import Any, Literal, Protocol
 
 from orchid.domain.products import Capabilities as Capabilities
 from orchid.domain.products import ProductShape as ProductShape
+from orchid.errors import NotSupported
 
 Handle = dict[str, Any]
 
@@ -39,6 +40,9 @@ class JobRun:
     # Set when re-attaching a job the user asked to stop: if it never started, it must not start
     # now; the provider reports Exited({}, signalled_by_provider=True) instead.
     cancelling: bool = False
+    # The container image `argv` runs in (the application's tool is a container), or None to run
+    # it natively. Only given to a provider whose capabilities say `containers`.
+    image: str | None = None
 
 
 # ---- Facts ----
@@ -171,3 +175,10 @@ class Provider(ABC):
     @abstractmethod
     def log_files(self, job_id: str, replicas: int) -> list[LogFile]:
         """Where the stdout and stderr of every rank are (the files may not exist yet)."""
+
+    async def check_image(self, image: str) -> None:
+        """Refuse, before the job is stored, a container image this provider cannot run.
+
+        Raises NotSupported when the provider runs no containers (the default), BadRequest
+        (errorCode UNKNOWN_IMAGE) when the image is not available to it."""
+        raise NotSupported(f"provider {self.id!r} cannot run container applications")

@@ -32,6 +32,7 @@ from orchid.providers.base import (
     TimedOut,
     Unreachable,
 )
+from orchid.schemas.apps import Application
 from orchid.schemas.jobs import JobsExtendRequestItem, JobSpecification
 from orchid.service.clock import now_ms
 from orchid.service.events import JobEvents
@@ -120,6 +121,9 @@ class JobService:
         """Validate every item, then store them all in one transaction and hand them to their
         providers. Nothing is stored if any item is invalid."""
         prepared = [self._prepare(user, spec, i, len(specs)) for i, spec in enumerate(specs)]
+        for i, p in enumerate(prepared):
+            if p.command.image is not None:
+                await self._check_image(p, f"item {i}: " if len(prepared) > 1 else "")
         keys = [p.new.duplicate_key for p in prepared if p.new.duplicate_key is not None]
         if len(keys) != len(set(keys)) or self.store.active_duplicates(user, keys):
             raise Conflict(
@@ -133,6 +137,7 @@ class JobService:
                 job_id=job_id,
                 argv=p.command.argv,
                 env=p.command.env,
+                image=p.command.image,
                 replicas=p.spec.replicas,
                 product=p.shape,
                 time_allocation_ms=p.new.time_allocation_ms,
@@ -180,6 +185,7 @@ class JobService:
                     f"{spec.product.provider!r} even when it is idle",
                     "INSUFFICIENT_CAPACITY",
                 )
+            _check_provider_allowed(app, spec.product.provider)
             values = validate_parameters(app, spec.parameters)
             command = build_command(app, values)
         except BadRequest as exc:
@@ -205,6 +211,21 @@ class JobService:
         )
         return _Prepared(spec=spec, new=new, provider=provider, command=command, shape=shape)
 
+    async def _check_image(self, prepared: _Prepared, where: str) -> None:
+        image = prepared.command.image
+        assert image is not None
+        provider = prepared.provider
+        if not provider.capabilities.containers:
+            raise NotSupported(
+                f"{where}provider {provider.id!r} cannot run container applications "
+                f"(application {prepared.spec.application.name} runs in image {image})",
+                "CONTAINERS_NOT_SUPPORTED",
+            )
+        try:
+            await provider.check_image(image)
+        except BadRequest as exc:
+            raise type(exc)(where + exc.why, exc.error_code) from exc
+
     def _run_for(self, record: JobRecord) -> JobRun:
         spec = JobSpecification.model_validate_json(record.specification)
         app = self.catalog.application(spec.application.name, spec.application.version)
@@ -213,6 +234,7 @@ class JobService:
             job_id=record.id,
             argv=command.argv,
             env=command.env,
+            image=command.image,
             replicas=record.replicas,
             product=self.catalog.shape(spec.product),
             time_allocation_ms=(record.time_allocation_ms or 0) + record.extension_ms
@@ -383,6 +405,19 @@ class JobService:
         if provider is None:
             raise ProviderError(f"provider {record.product_provider!r} is not configured")
         return provider
+
+
+def _check_provider_allowed(app: Application, provider_id: str) -> None:
+    """The tool's `supportedProviders` (UCloud's field; null means every provider)."""
+    tool = app.invocation.tool.tool
+    allowed = tool.description.supported_providers if tool is not None else None
+    if allowed is not None and provider_id not in allowed:
+        listed = ", ".join(allowed) or "none"
+        raise BadRequest(
+            f"{app.metadata.name}@{app.metadata.version} cannot run on provider {provider_id!r} "
+            f"(its tool supports: {listed})",
+            "UNSUPPORTED_PROVIDER",
+        )
 
 
 def _duplicate_key(spec: JobSpecification, parameters: dict[str, object]) -> str:

@@ -31,8 +31,10 @@ from orchid.providers.base import (
 )
 from orchid.providers.local import process
 from orchid.providers.local.capacity import CapacityQueue, Resources
+from orchid.providers.local.containers import LocalContainers
 from orchid.providers.local.handle import LocalHandle, read_handle_file
 from orchid.providers.local.process import Identity
+from orchid.providers.podman import Podman
 
 log = logging.getLogger(__name__)
 
@@ -88,9 +90,13 @@ class LocalProvider(Provider):
         cpus: int,
         memory_gib: int,
         grace_seconds: float,
+        containers: Podman | None = None,
     ) -> None:
         self.id = provider_id
-        self.capabilities = Capabilities(time_extension=True, logs=True)
+        self.capabilities = Capabilities(
+            time_extension=True, logs=True, containers=containers is not None
+        )
+        self._containers = LocalContainers(provider_id, containers) if containers else None
         # Absolute, because it ends up in handles that must still mean the same after a restart.
         self._jobs_dir = jobs_dir.absolute()
         self._sink = sink
@@ -99,6 +105,7 @@ class LocalProvider(Provider):
         self._jobs: dict[str, _Job] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._admitting = False
+        self._removals: set[asyncio.Task[None]] = set()
 
     # ---- Provider ----
 
@@ -127,7 +134,7 @@ class LocalProvider(Provider):
                 f"{run.replicas} x {run.product.id} needs more than this machine offers "
                 f"({self._capacity.total.cpus} CPUs, {self._capacity.total.memory_gib} GiB)"
             )
-        reason = _cannot_start(run, self._jobs_dir / run.job_id)
+        reason = self._cannot_start(run, self._jobs_dir / run.job_id)
         if reason is not None:
             log.info("%s failed: %s", run.job_id, reason)
             self._emit(Failed(run.job_id, reason))
@@ -212,7 +219,7 @@ class LocalProvider(Provider):
             self._fail_before_spawn(run.job_id, f"cannot create {job_dir}: {e.strerror}")
             return
         # Checked again: the queue may have held the job while its files changed.
-        reason = _cannot_start(run, job_dir)
+        reason = self._cannot_start(run, job_dir)
         if reason is not None:
             self._fail_before_spawn(run.job_id, reason)
             return
@@ -222,7 +229,10 @@ class LocalProvider(Provider):
         try:
             for rank in range(run.replicas):
                 env = process.replica_env(run.env, run.job_id, rank, run.replicas)
-                identity = process.spawn(run.argv, env, job_dir, rank)
+                argv: Sequence[str] = run.argv
+                if run.image is not None and self._containers is not None:
+                    argv, env = self._containers.command(run, rank, job_dir, env)
+                identity = process.spawn(argv, env, job_dir, rank)
                 replica = _Replica(rank, identity, verified=True, is_child=True)
                 job.replicas.append(replica)
                 LocalHandle(job_dir, tuple(r.identity for r in job.replicas), boot).write()
@@ -366,6 +376,7 @@ class LocalProvider(Provider):
             log.info("%s still running after the grace period: SIGKILL", job_id)
         for replica in live:
             process.signal_group(replica.identity.pid, signal.SIGKILL)
+        self._remove_containers(job)
 
     def _finish(self, job: _Job) -> None:
         """Every replica has ended: clean up, release the resources, report, start waiting jobs."""
@@ -383,10 +394,35 @@ class LocalProvider(Provider):
             status = process.reap(replica.identity.pid) if replica.is_child else None
             if codes[replica.rank] is None:
                 codes[replica.rank] = status
+        if job.terminating or job.failure is not None:
+            self._remove_containers(job)
         del self._jobs[job.id]
         self._capacity.release(job.id)
         self._emit(_outcome(job, codes))
         self._start_waiting()
+
+    # ---- containers ----
+
+    def _cannot_start(self, run: JobRun, job_dir: Path) -> str | None:
+        if run.image is not None and self._containers is None:
+            return "cannot start: this machine cannot run containers (podman is not set up)"
+        return _cannot_start(run, job_dir)
+
+    async def check_image(self, image: str) -> None:
+        if self._containers is None:
+            await super().check_image(image)
+            return
+        await self._containers.check_image(image)
+
+    def _remove_containers(self, job: _Job) -> None:
+        # A killed `podman run` leaves its container running (conmon is not in the replica's
+        # process group): remove it. Nobody waits for this; a failure is logged.
+        if job.run.image is None or self._containers is None:
+            return
+        assert self._loop is not None
+        task = self._loop.create_task(self._containers.remove(job.run))
+        self._removals.add(task)
+        task.add_done_callback(self._removals.discard)
 
     # ---- helpers ----
 
@@ -427,6 +463,8 @@ def _cannot_start(run: JobRun, job_dir: Path) -> str | None:
         return "cannot start: empty command"
     if run.replicas < 1:
         return "cannot start: no replicas"
+    if run.image is not None:
+        return None  # the program is inside the image; podman reports what it cannot start
     env = process.replica_env(run.env, run.job_id, 0, run.replicas)
     if not process.resolves(run.argv[0], env["PATH"], job_dir):
         return f"cannot start: {run.argv[0]!r} not found"
