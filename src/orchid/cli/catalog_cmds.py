@@ -35,12 +35,19 @@ def _default(param: ApplicationParameter) -> str:
     return json.dumps(raw)
 
 
+def _image(app: Application) -> str | None:
+    tool = app.invocation.tool.tool
+    if tool is None or tool.description.backend != "DOCKER":
+        return None
+    return tool.description.image
+
+
 def _software(app: Application) -> str:
     tool = app.invocation.tool
-    description = tool.tool.description if tool.tool is not None else None
     kind = app.invocation.application_type
-    if description is not None and description.backend == "DOCKER":
-        return f"{tool.name}@{tool.version}, container image {description.image} ({kind})"
+    image = _image(app)
+    if image is not None:
+        return f"{tool.name}@{tool.version}, container image {image} ({kind})"
     return f"{tool.name}@{tool.version}, native ({kind})"
 
 
@@ -62,13 +69,14 @@ def list_apps(fmt: output.Output = output.OutputFormat.HUMAN) -> None:
         output.print_json(output.wire(apps))
         return
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("NAME", "VERSION", "TYPE", "TITLE", "PARAMETERS"):
+    for column in ("NAME", "VERSION", "TYPE", "RUNS", "TITLE", "PARAMETERS"):
         table.add_column(column, no_wrap=column in ("NAME", "VERSION"))
     for app in apps:
         table.add_row(
             Text(app.metadata.name),
             Text(app.metadata.version),
             app.invocation.application_type,
+            "container" if _image(app) else "native",
             Text(app.metadata.title),
             Text(_param_summary(app)),
         )
