@@ -1,4 +1,4 @@
-"""Container applications on the local provider, through a real podman, with a real image built
+"""Container applications (and their native twin) on the local provider, through a real podman, with a real image built
 from Debian's busybox-static and imported with `orchid images import`.
 
 The example file `examples/apps/hello-container.yml` is the application under test, served from an
@@ -33,6 +33,18 @@ invocation: [sh, -c, 'trap "" TERM; echo ready; while true; do sleep 1; done']
 """
 
 
+def native_twin(container_app: str) -> str:
+    """The same application with a native tool: the same lifecycle must hold for both."""
+    native = container_app.replace(f"backend: DOCKER\nimage: {IMAGE}\n", "backend: NATIVE\n")
+    assert native != container_app
+    return native.replace("name: busybox", "name: native-shell").replace(
+        "name: hello-container", "name: hello-native"
+    )
+
+
+BOTH = pytest.mark.parametrize("app", ["hello-container", "hello-native"])
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     require_podman()
@@ -42,6 +54,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     shutil.copy(EXAMPLES / "hello-container.yml", apps)
     shutil.copy(EXAMPLES / "countdown.yml", apps)
     (apps / "stubborn.yml").write_text(STUBBORN)
+    (apps / "hello-native.yml").write_text(
+        native_twin((EXAMPLES / "hello-container.yml").read_text())
+    )
     (apps / "missing-image.yml").write_text(
         (EXAMPLES / "hello-container.yml")
         .read_text()
@@ -88,6 +103,7 @@ def test_the_container_app_is_listed_and_its_products_support_containers(api: Ap
     apps = api.http.get("/api/hpc/apps/browse", params={"itemsPerPage": 100}).json()["items"]
     support = api.http.get("/api/jobs/retrieveProducts").json()["productsByProvider"]["example"]
 
+    assert {"hello-container", "hello-native"} <= {a["metadata"]["name"] for a in apps}
     hello = next(a for a in apps if a["metadata"]["name"] == "hello-container")
     assert hello["invocation"]["tool"]["tool"]["description"]["backend"] == "DOCKER"
     assert hello["invocation"]["tool"]["tool"]["description"]["image"] == IMAGE
@@ -112,8 +128,9 @@ def test_a_container_job_runs_as_the_jobs_user_with_its_folder_as_work(
     assert wait_until_no_containers(server) == []
 
 
-def test_a_container_job_is_terminated_and_leaves_no_container(server: Server, api: Api) -> None:
-    job_id = container_job(api, seconds=600)
+@BOTH
+def test_a_job_is_terminated_and_leaves_no_container(server: Server, api: Api, app: str) -> None:
+    job_id = container_job(api, app, seconds=600)
     api.wait_for(job_id, "RUNNING")
 
     api.http.post("/api/jobs/terminate", json={"items": [{"id": job_id}]})
@@ -138,9 +155,10 @@ def test_a_container_that_ignores_sigterm_is_killed_and_removed(server: Server, 
     assert wait_until_no_containers(server) == []
 
 
-def test_a_container_job_is_extended_then_expires(server: Server, api: Api) -> None:
+@BOTH
+def test_a_job_is_extended_then_expires(server: Server, api: Api, app: str) -> None:
     job_id = api.create(
-        app="hello-container",
+        app=app,
         version="1.0",
         seconds=1,
         parameters={"seconds": {"type": "integer", "value": 600}},
@@ -161,8 +179,9 @@ def test_a_container_job_is_extended_then_expires(server: Server, api: Api) -> N
     assert wait_until_no_containers(server) == []
 
 
-def test_a_container_job_survives_a_restart_of_orchid(server: Server, api: Api) -> None:
-    job_id = container_job(api, who="again", seconds=600)
+@BOTH
+def test_a_job_survives_a_restart_of_orchid(server: Server, api: Api, app: str) -> None:
+    job_id = container_job(api, app, who="again", seconds=600)
 
     stdout = restart_while_running(server, api, job_id)
 
