@@ -234,8 +234,7 @@ class FakeProvider(Provider):
 
     def exit_job(self, job_id: str, exit_codes: Mapping[int, int] | None = None) -> None:
         self._job(job_id).ended = True
-        signalled = job_id in self.terminated
-        self.emit(Exited(job_id, dict(exit_codes or {0: 0}), signalled_by_provider=signalled))
+        self.emit(Exited(job_id, dict(exit_codes or {0: 0})))
 
     def fail_job(self, job_id: str, reason: str) -> None:
         self._job(job_id).ended = True

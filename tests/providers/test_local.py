@@ -124,9 +124,9 @@ def test_a_job_reports_started_then_its_exit_code(jobs_dir: Path) -> None:
             assert started.handle["dir"] == str(jobs_dir / "j1")
             assert json.loads((jobs_dir / "j1" / "handle.json").read_text()) == started.handle
 
-            # And then exited with its code, which is not the provider's doing
+            # And then exited with its code
             exited = await facts.wait("j1", Exited)
-            assert exited == Exited("j1", {0: 3}, signalled_by_provider=False)
+            assert exited == Exited("j1", {0: 3})
             assert facts.of("j1") == [started, exited]
 
     run(story())
@@ -200,9 +200,9 @@ def test_terminate_stops_a_running_job_with_sigterm(jobs_dir: Path) -> None:
             await provider.terminate("t1")
             await provider.terminate("unknown")
 
-            # Then SIGTERM ends it quickly, and the provider says it did it
+            # Then SIGTERM ends it quickly
             exited = await facts.wait("t1", Exited, timeout=3)
-            assert exited == Exited("t1", {0: 128 + signal.SIGTERM}, signalled_by_provider=True)
+            assert exited == Exited("t1", {0: 128 + signal.SIGTERM})
 
     run(story())
 
@@ -222,7 +222,7 @@ def test_a_job_that_handles_sigterm_ends_on_its_own_terms(jobs_dir: Path) -> Non
 
             # Then it gets to clean up, and its own exit code is reported
             exited = await facts.wait("polite", Exited)
-            assert exited == Exited("polite", {0: 0}, signalled_by_provider=True)
+            assert exited == Exited("polite", {0: 0})
             assert stdout.read_text() == "ready\ncleaning up\n"
 
     run(story())
@@ -245,7 +245,7 @@ def test_a_job_that_ignores_sigterm_is_killed_after_the_grace_period(jobs_dir: P
             # Then it is SIGKILLed once the grace period is over
             exited = await facts.wait("stubborn", Exited)
             assert time.monotonic() - asked >= 0.5
-            assert exited == Exited("stubborn", {0: 128 + signal.SIGKILL}, True)
+            assert exited == Exited("stubborn", {0: 128 + signal.SIGKILL})
 
     run(story())
 
@@ -329,7 +329,7 @@ def test_terminating_a_queued_job_removes_it_from_the_queue(jobs_dir: Path) -> N
             await provider.terminate("waiting")
 
             # Then it ends without ever having started
-            assert facts.of("waiting")[-1] == Exited("waiting", {}, signalled_by_provider=True)
+            assert facts.of("waiting")[-1] == Exited("waiting", {})
 
             # and does not start when the machine frees up
             finish(jobs_dir, "running")
@@ -403,7 +403,7 @@ def test_a_job_cancelled_before_it_started_is_not_started_on_recovery(jobs_dir: 
             await provider.recover([cancelled])
 
             # Then it is reported stopped, and nothing was started
-            assert await facts.wait("c1", Exited) == Exited("c1", {}, signalled_by_provider=True)
+            assert await facts.wait("c1", Exited) == Exited("c1", {})
         assert not (jobs_dir / "c1" / "ran").exists()
 
     run(story())
@@ -501,9 +501,9 @@ def test_a_terminate_survives_a_restart(jobs_dir: Path) -> None:
         async with local(jobs_dir, after, grace=0.5) as provider_b:
             await provider_b.recover([job("r6", script, handle=started.handle)])
 
-            # Then the forced kill happens, and the outcome is still the provider's doing
+            # Then the forced kill happens (the terminate request survived the restart)
             exited = await after.wait("r6", Exited)
-            assert exited == Exited("r6", {0: 128 + signal.SIGKILL}, signalled_by_provider=True)
+            assert exited == Exited("r6", {0: 128 + signal.SIGKILL})
 
     run(story())
 
@@ -553,6 +553,6 @@ def test_a_job_left_by_an_orchid_process_that_exited_is_stopped_and_reported(
             # Then it is killed after the grace period; with no exit file and no parent status,
             # the code is the one of the SIGKILL the provider sent
             exited = await facts.wait("r7", Exited)
-            assert exited == Exited("r7", {0: 128 + signal.SIGKILL}, signalled_by_provider=True)
+            assert exited == Exited("r7", {0: 128 + signal.SIGKILL})
 
     run(story())

@@ -38,7 +38,7 @@ class JobRun:
     # Set when re-attaching after a restart: the handle the provider reported with Started.
     handle: Handle | None = None
     # Set when re-attaching a job the user asked to stop: if it never started, it must not start
-    # now; the provider reports Exited({}, signalled_by_provider=True) instead.
+    # now; the provider reports Exited({}) instead.
     cancelling: bool = False
     # The container image `argv` runs in (the application's tool is a container), or None to run
     # it natively. Only given to a provider whose capabilities say `containers`.
@@ -69,7 +69,6 @@ class Started:
 class Exited:
     """Every replica has ended. `exit_codes` maps rank -> exit code (128+N for signal N).
 
-    `signalled_by_provider` is True when the provider itself stopped the job (terminate/expiry).
     `cancelled` is True when the scheduler reports the job cancelled by someone else (an
     administrator's scancel). `reason` is what the scheduler says beyond the exit codes, if
     anything (e.g. "out of memory").
@@ -77,7 +76,6 @@ class Exited:
 
     job_id: str
     exit_codes: Mapping[int, int]
-    signalled_by_provider: bool = False
     cancelled: bool = False
     reason: str | None = None
 

@@ -11,12 +11,12 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from orchid.catalog import Catalog
 from orchid.domain import states
-from orchid.domain.states import JobState, ensure_transition
+from orchid.domain.states import ACTIVE_STATES, JobState, can_transition, ensure_transition
 from orchid.errors import BadRequest, Conflict, NotFound, NotSupported, ProviderError
 from orchid.invocation import Command, build_command, validate_parameters
 from orchid.providers.base import (
@@ -43,6 +43,21 @@ from orchid.store.repository import Store
 log = logging.getLogger(__name__)
 
 STATUS_REACHABLE = "The scheduler is reachable again"
+
+# The state each fact that starts or ends a job moves it to, when the transition table allows the
+# move from the job's current state (see JobService.on_fact).
+FACT_TARGETS: Mapping[type[Fact], JobState] = {
+    Started: JobState.RUNNING,
+    Exited: JobState.SUCCESS,
+    Failed: JobState.FAILURE,
+    TimedOut: JobState.EXPIRED,
+}
+# The states in which the other facts add their status line.
+STATUS_FACT_STATES: Mapping[type[Fact], frozenset[JobState]] = {
+    Queued: frozenset({JobState.IN_QUEUE}),
+    Unreachable: ACTIVE_STATES,
+    Reachable: ACTIVE_STATES,
+}
 
 
 @dataclass(frozen=True)
@@ -298,46 +313,46 @@ class JobService:
     # ---- facts from providers ----
 
     def on_fact(self, fact: Fact) -> None:
+        """Turn a provider's fact into a state change or a status line (the sink every provider
+        reports to). Facts about unknown jobs are logged and dropped; nothing here raises.
+
+        A fact that ends or starts a job names its target state in `FACT_TARGETS`, and moves the
+        job there exactly when domain/states.py's transition table allows it from the job's
+        current state. A fact too late for its move changes nothing: the user's cancel or the
+        expiry came first (an Exited after EXPIRED, a TimedOut while CANCELING), or the job had
+        already ended. So Exited and Failed end any active job, TimedOut only a RUNNING one, and
+        Started only moves a job IN_QUEUE (a late Started still records the handle, which a
+        restart needs to stop the job). An Exited ends as cancelled when the user cancelled the
+        job (CANCELING) or the scheduler says someone else did.
+
+        The other facts only add a status line, once per distinct text: Queued while the job
+        still waits, Unreachable and Reachable while it is active.
+        """
         record = self.store.get(fact.job_id, with_updates=False)
         if record is None:
             log.warning("%s fact for an unknown job ignored: %r", fact.job_id, fact)
             return
-        match fact:
-            case Queued(reason=reason):
-                if record.state == JobState.IN_QUEUE:
-                    self._status(record, f"Your job is waiting for resources ({reason})")
-            case Started(handle=handle, provider_job_id=provider_job_id):
-                if record.state == JobState.IN_QUEUE:
-                    self._transition(
-                        record,
-                        JobState.RUNNING,
-                        states.STATUS_RUNNING,
-                        started_at=now_ms(),
-                        handle=handle,
-                        provider_job_id=provider_job_id,
-                    )
-                else:
-                    self.store.set_handle(record.id, handle, provider_job_id)
-            case Exited(exit_codes=codes, cancelled=cancelled, reason=reason):
-                if record.state == JobState.CANCELING or (cancelled and not record.state.is_final):
-                    self._transition(record, JobState.SUCCESS, states.STATUS_CANCELLED)
-                elif not record.state.is_final:
-                    status = states.status_completed(codes)
-                    self._transition(
-                        record, JobState.SUCCESS, f"{status}: {reason}" if reason else status
-                    )
-            case Failed(reason=reason):
-                if not record.state.is_final:
-                    self._transition(record, JobState.FAILURE, reason)
-            case TimedOut():
-                if record.state == JobState.RUNNING:
-                    self._transition(record, JobState.EXPIRED, states.STATUS_EXPIRED)
-            case Unreachable(reason=reason):
-                if not record.state.is_final:
-                    self._status(record, f"The scheduler is unreachable: {reason}")
-            case Reachable():
-                if not record.state.is_final:
-                    self._status(record, STATUS_REACHABLE)
+        target = FACT_TARGETS.get(type(fact))
+        if target is None:
+            status = _status_line(fact)
+            if status is not None and record.state in STATUS_FACT_STATES.get(
+                type(fact), frozenset()
+            ):
+                self._status(record, status)
+        elif not can_transition(record.state, target):
+            if isinstance(fact, Started):
+                self.store.set_handle(record.id, fact.handle, fact.provider_job_id)
+        elif isinstance(fact, Started):
+            self._transition(
+                record,
+                target,
+                states.STATUS_RUNNING,
+                started_at=now_ms(),
+                handle=fact.handle,
+                provider_job_id=fact.provider_job_id,
+            )
+        else:
+            self._transition(record, target, _end_status(record, fact))
 
     # ---- the one place where states change ----
 
@@ -405,6 +420,32 @@ class JobService:
         if provider is None:
             raise ProviderError(f"provider {record.product_provider!r} is not configured")
         return provider
+
+
+def _end_status(record: JobRecord, fact: Fact) -> str:
+    """The status written with the state a fact ends a job in."""
+    match fact:
+        case Exited(exit_codes=codes, cancelled=cancelled, reason=reason):
+            if record.state == JobState.CANCELING or cancelled:
+                return states.STATUS_CANCELLED
+            status = states.status_completed(codes)
+            return f"{status}: {reason}" if reason else status
+        case Failed(reason=reason):
+            return reason
+        case TimedOut():
+            return states.STATUS_EXPIRED
+    raise TypeError(f"{type(fact).__name__} does not end a job")
+
+
+def _status_line(fact: Fact) -> str | None:
+    match fact:
+        case Queued(reason=reason):
+            return f"Your job is waiting for resources ({reason})"
+        case Unreachable(reason=reason):
+            return f"The scheduler is unreachable: {reason}"
+        case Reachable():
+            return STATUS_REACHABLE
+    return None
 
 
 def _check_provider_allowed(app: Application, provider_id: str) -> None:

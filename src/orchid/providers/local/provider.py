@@ -38,8 +38,8 @@ from orchid.providers.podman import Podman
 
 log = logging.getLogger(__name__)
 
-# Written when terminate() is called, so that after a restart the outcome is still known to have
-# been caused by Orchid (signalled_by_provider) and the forced kill can be re-armed.
+# Written when terminate() is called, so that after a restart a rank killed without an exit status
+# is still known to have been stopped by Orchid, and the forced kill can be re-armed.
 TERMINATE_MARKER = "terminate-requested"
 
 # How many milliseconds terminate waits for a just-spawned wrapper to start its command.
@@ -168,7 +168,7 @@ class LocalProvider(Provider):
                 announce = handle is not None
             if handle is None and run.cancelling:
                 log.info("%s was cancelled before it started: not started now", run.job_id)
-                self._emit(Exited(run.job_id, {}, signalled_by_provider=True))
+                self._emit(Exited(run.job_id, {}))
             elif handle is None:
                 unstarted.append(run)
             else:
@@ -183,7 +183,7 @@ class LocalProvider(Provider):
     async def terminate(self, job_id: str) -> None:
         if self._capacity.withdraw(job_id):
             log.info("%s removed from the queue", job_id)
-            self._emit(Exited(job_id, {}, signalled_by_provider=True))
+            self._emit(Exited(job_id, {}))
             return
         job = self._jobs.get(job_id)
         if job is None or job.terminating:
@@ -451,7 +451,7 @@ def _outcome(job: _Job, codes: dict[int, int | None]) -> Fact:
             return Failed(job.id, reason)
         exit_codes[rank] = code
     log.info("%s exited: codes %s", job.id, exit_codes)
-    return Exited(job.id, exit_codes, signalled_by_provider=job.terminating)
+    return Exited(job.id, exit_codes)
 
 
 def _need(product: ProductShape, replicas: int) -> Resources:

@@ -119,7 +119,7 @@ def withdraw(session: SlurmSession, job: TrackedJob) -> None:
     """A job cancelled before it reached Slurm: nothing to cancel there."""
     del session.jobs[job.id]
     log.info("%s withdrawn before it reached Slurm", job.id)
-    session.emit(Exited(job.id, {}, signalled_by_provider=True))
+    session.emit(Exited(job.id, {}))
 
 
 async def sbatch(session: SlurmSession, job: TrackedJob) -> None:

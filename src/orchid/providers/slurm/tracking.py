@@ -206,15 +206,7 @@ def finish(
         codes = exit_codes(job, slurm_code) if ran else {}
         cancelled = phase is Phase.CANCELLED and not job.terminating
         log.info("%s ended %s: exit codes %s", job.id, state, codes)
-        session.emit(
-            Exited(
-                job.id,
-                codes,
-                signalled_by_provider=job.terminating,
-                cancelled=cancelled,
-                reason=meaning.note,
-            )
-        )
+        session.emit(Exited(job.id, codes, cancelled=cancelled, reason=meaning.note))
 
 
 async def fix_time_limit(session: SlurmSession, job: TrackedJob, row: QueueRow) -> None:
