@@ -19,7 +19,9 @@ from orchid.config import (
     default_config,
     load_config,
 )
+from orchid.domain.durations import MS_PER_HOUR
 from orchid.domain.images import valid_image_reference
+from orchid.domain.limits import Limits
 from orchid.errors import OrchidError
 from orchid.providers import podman
 from orchid.providers.base import Capabilities, Fact, FactSink, Provider
@@ -48,6 +50,17 @@ class SchemaOutOfDate(OrchidError):
 
 def machine_memory_gib() -> int:
     return max(1, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**30)
+
+
+def limits_of(settings: Settings) -> Limits:
+    return Limits(
+        max_bulk_items=settings.max_bulk_items,
+        max_name_chars=settings.max_name_chars,
+        max_parameter_bytes=settings.max_parameter_bytes,
+        max_time_allocation_ms=settings.max_time_allocation_hours * MS_PER_HOUR,
+        max_replicas=settings.max_replicas,
+        max_query_chars=settings.max_query_chars,
+    )
 
 
 def open_store(settings: Settings, *, auto_migrate: bool = True) -> Store:
@@ -236,7 +249,7 @@ def build_runtime(settings: Settings, *, auto_migrate: bool = True) -> Runtime:
 
     providers = build_providers(setup.config, settings, sink)
     catalog = setup.catalog({pid: p.capabilities for pid, p in providers.items()})
-    service = JobService(store, catalog, providers)
+    service = JobService(store, catalog, providers, limits_of(settings))
     service_ref.append(service)
     watcher = LogWatcher(service.events.publish)
     return Runtime(

@@ -66,6 +66,40 @@ class Settings(BaseSettings):
         3600.0, description="How long a token from createDownload can be used."
     )
 
+    # ---- bounds (decision 15): every input has one; the README's Limits section lists them ----
+    max_body_bytes: int = Field(
+        2 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body under /api/ (413 REQUEST_TOO_LARGE, refused before it "
+        "is read whole). Upload chunks have their own bound (upload_chunk_max_bytes).",
+    )
+    max_bulk_items: int = Field(
+        1000, ge=1, description="Most items in one bulk request (400 TOO_MANY_ITEMS)."
+    )
+    max_name_chars: int = Field(
+        200, ge=1, description="Longest job name, in characters (400 INVALID_NAME)."
+    )
+    max_parameter_bytes: int = Field(
+        64 * 1024,
+        ge=1,
+        le=128 * 1024,
+        description="Largest value of one text parameter, in UTF-8 bytes (400 "
+        "PARAMETER_TOO_LARGE); at most 128 KiB, the kernel's limit for one argument.",
+    )
+    max_time_allocation_hours: int = Field(
+        24 * 365,
+        ge=1,
+        le=1_000_000,
+        description="Longest time allocation, and longest allocation plus extensions, in hours "
+        "(400 TIME_ALLOCATION_TOO_LONG).",
+    )
+    max_replicas: int = Field(
+        10_000, ge=1, le=1_000_000, description="Most replicas of one job (400 INVALID_REPLICAS)."
+    )
+    max_query_chars: int = Field(
+        200, ge=1, description="Longest search query and text filter value (400)."
+    )
+
     @property
     def effective_storage_root(self) -> Path:
         return self.storage_root or self.data_dir / "files"

@@ -14,6 +14,7 @@ import orchid.web
 from orchid import __version__
 from orchid.api import errors, follow_ws, openapi, routes_catalog, routes_files, routes_jobs
 from orchid.api.content_type import JsonBodies
+from orchid.api.guards import RequestGuards
 from orchid.runtime import Runtime, build_runtime
 from orchid.settings import Settings
 
@@ -51,6 +52,8 @@ def create_app(settings: Settings | None = None, *, auto_migrate: bool = True) -
         lifespan=lifespan,
     )
     app.add_middleware(JsonBodies)
+    # Added last, so it runs first: a body is bounded and a bearer required before anything reads it.
+    app.add_middleware(RequestGuards, max_body_bytes=settings.max_body_bytes)
     errors.install(app)
     app.include_router(routes_jobs.router)
     app.include_router(routes_catalog.router)

@@ -8,13 +8,14 @@ from fastapi import APIRouter, Query, Request
 
 from orchid.api.auth import User
 from orchid.api.state import runtime_of
+from orchid.api.strict import StrictRoute
 from orchid.catalog import Catalog
 from orchid.errors import BadRequest, NotFound
 from orchid.schemas.apps import Application, ApplicationWithFavoriteAndTags
 from orchid.schemas.base import PageV2, Wire
 from orchid.schemas.products import ComputeProduct
 
-router = APIRouter(tags=["catalog"])
+router = APIRouter(tags=["catalog"], route_class=StrictRoute)
 T = TypeVar("T")
 
 

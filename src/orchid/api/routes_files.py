@@ -13,6 +13,7 @@ from orchid.api.auth import User
 from orchid.api.file_stream import DescriptorResponse
 from orchid.api.file_views import drive_view, file_view
 from orchid.api.state import runtime_of
+from orchid.api.strict import FilesRoute
 from orchid.errors import BadRequest, NotSupported, TooLarge
 from orchid.schemas.base import BulkRequest, BulkResponse, Empty, FindByStringId, PageV2
 from orchid.schemas.files import (
@@ -37,7 +38,7 @@ from orchid.schemas.files import (
 )
 from orchid.service.files import FileService
 
-router = APIRouter(prefix="/api/files", tags=["files"])
+router = APIRouter(prefix="/api/files", tags=["files"], route_class=FilesRoute)
 T = TypeVar("T")
 
 

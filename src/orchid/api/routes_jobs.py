@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from orchid.api.auth import User
 from orchid.api.state import runtime_of
+from orchid.api.strict import StrictRoute
 from orchid.schemas.base import BulkRequest, BulkResponse, Empty, FindByStringId, PageV2
 from orchid.schemas.jobs import (
     Job,
@@ -22,7 +23,7 @@ from orchid.service.browse import browse
 from orchid.service.jobs import JobService
 from orchid.service.views import job_view
 
-router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+router = APIRouter(prefix="/api/jobs", tags=["jobs"], route_class=StrictRoute)
 
 
 def _service(request: Request) -> JobService:

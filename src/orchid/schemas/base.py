@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from orchid.domain.durations import duration_ms, split_ms
+from orchid.domain.limits import MAX_DURATION_FIELD
 
 T = TypeVar("T")
 
@@ -21,9 +22,11 @@ class Wire(BaseModel):
 
 
 class SimpleDuration(Wire):
-    hours: int = Field(ge=0)
-    minutes: int = Field(ge=0)
-    seconds: int = Field(ge=0)
+    # Bounded so that no duration a client sends can overflow a 64-bit millisecond count; the
+    # configured maximum (max_time_allocation_hours) is checked by the service.
+    hours: int = Field(ge=0, le=MAX_DURATION_FIELD)
+    minutes: int = Field(ge=0, le=MAX_DURATION_FIELD)
+    seconds: int = Field(ge=0, le=MAX_DURATION_FIELD)
 
     @property
     def ms(self) -> int:

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
+from orchid.domain.limits import MAX_ITEMS_TO_SKIP, MAX_TIMESTAMP_MS
 from orchid.domain.states import JobState
 from orchid.schemas.apps import Application, AppParameterValue, NameAndVersion
 from orchid.schemas.base import SimpleDuration, Wire
@@ -87,8 +88,8 @@ class JobIncludeFlags(Wire):
     filter_application: str | None = None
     filter_state: JobState | None = None
     filter_created_by: str | None = None
-    filter_created_after: int | None = None
-    filter_created_before: int | None = None
+    filter_created_after: int | None = Field(None, ge=-MAX_TIMESTAMP_MS, le=MAX_TIMESTAMP_MS)
+    filter_created_before: int | None = Field(None, ge=-MAX_TIMESTAMP_MS, le=MAX_TIMESTAMP_MS)
     filter_provider: str | None = None
     filter_product_id: str | None = None
     filter_product_category: str | None = None
@@ -115,10 +116,10 @@ class JobsExtendRequestItem(Wire):
 
 
 class PaginationFields(Wire):
-    items_per_page: int | None = None
+    items_per_page: int | None = Field(default=None, ge=-MAX_ITEMS_TO_SKIP, le=MAX_ITEMS_TO_SKIP)
     next: str | None = None
     consistency: str | None = None
-    items_to_skip: int | None = Field(default=None, ge=0)
+    items_to_skip: int | None = Field(default=None, ge=0, le=MAX_ITEMS_TO_SKIP)
     sort_by: str | None = None
     sort_direction: str | None = None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic.alias_generators import to_camel
+
 from orchid.errors import BadRequest
 from orchid.schemas.base import PageV2
 from orchid.schemas.jobs import Job, JobIncludeFlags, PaginationFields
@@ -11,12 +13,26 @@ from orchid.store.filters import JobFilter
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 1000
+MAX_IDS = 1000  # core2's bound on filterProviderIds, for both id lists
+
+TEXT_FILTERS = (
+    "filter_application",
+    "filter_created_by",
+    "filter_provider",
+    "filter_product_id",
+    "filter_product_category",
+    "hide_provider",
+    "hide_product_id",
+    "hide_product_category",
+)
 
 
 def _id_list(text: str, what: str) -> tuple[str, ...]:
     items = tuple(part.strip() for part in text.split(",") if part.strip())
     if not items:
         raise BadRequest(f"{what} must be a comma-separated list", "INVALID_FILTER")
+    if len(items) > MAX_IDS:
+        raise BadRequest(f"{what} can list at most {MAX_IDS} ids", "INVALID_FILTER")
     return items
 
 
@@ -56,6 +72,9 @@ def browse(
     page: PaginationFields,
     query: str | None = None,
 ) -> PageV2[Job]:
+    service.limits.check_query("query", query)
+    for field in TEXT_FILTERS:
+        service.limits.check_query(to_camel(field), getattr(flags, field))
     size = page.items_per_page if page.items_per_page and page.items_per_page > 0 else DEFAULT_PAGE
     size = min(size, MAX_PAGE)
     after = None

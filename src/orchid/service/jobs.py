@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from orchid.catalog import Catalog
 from orchid.domain import states
+from orchid.domain.limits import Limits
 from orchid.domain.states import ACTIVE_STATES, JobState, can_transition, ensure_transition
 from orchid.errors import BadRequest, Conflict, NotFound, NotSupported, ProviderError
 from orchid.invocation import Command, build_command, validate_parameters
@@ -32,7 +33,7 @@ from orchid.providers.base import (
     TimedOut,
     Unreachable,
 )
-from orchid.schemas.apps import Application
+from orchid.schemas.apps import Application, TextAreaValue, TextValue
 from orchid.schemas.jobs import JobsExtendRequestItem, JobSpecification
 from orchid.service.clock import now_ms
 from orchid.service.events import JobEvents
@@ -70,8 +71,15 @@ class _Prepared:
 
 
 class JobService:
-    def __init__(self, store: Store, catalog: Catalog, providers: dict[str, Provider]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        catalog: Catalog,
+        providers: dict[str, Provider],
+        limits: Limits | None = None,
+    ) -> None:
         self.store = store
+        self.limits = limits or Limits()
         self.catalog = catalog
         self.providers = providers
         self.events = JobEvents()
@@ -103,7 +111,10 @@ class JobService:
                     runs.append(self._run_for(r))
                 except BadRequest as exc:
                     self._transition(r, JobState.FAILURE, f"Cannot run any more: {exc.why}")
-            await provider.recover(runs)
+                except Exception as exc:  # a stored job that no longer parses
+                    log.exception("%s cannot be rebuilt", r.id)
+                    self._transition(r, JobState.FAILURE, f"Cannot run any more: {_reason(exc)}")
+            await self._recover(provider, runs)
             for r in records:
                 current = self.store.get(r.id, with_updates=False)
                 if current is None:
@@ -113,6 +124,28 @@ class JobService:
                 elif current.expires_at is not None:
                     self.expiry.schedule(r.id, current.expires_at)
         log.info("recovered %d active jobs", len(active))
+
+    async def _recover(self, provider: Provider, runs: list[JobRun]) -> None:
+        """Hand the provider its active jobs. If that raises, each job is recovered alone, and
+        a job whose recovery still raises fails with the reason: one broken job can never keep
+        Orchid from starting or the others from being re-attached."""
+        try:
+            await provider.recover(runs)
+            return
+        except Exception:
+            log.exception(
+                "recovering %d jobs of %s failed; retrying one by one", len(runs), provider.id
+            )
+        for run in runs:
+            try:
+                await provider.recover([run])
+            except Exception as exc:
+                log.exception("%s cannot be re-attached", run.job_id)
+                record = self.store.get(run.job_id, with_updates=False)
+                if record is not None and not record.state.is_final:
+                    self._transition(
+                        record, JobState.FAILURE, f"Cannot be re-attached: {_reason(exc)}"
+                    )
 
     async def stop(self) -> None:
         self.expiry.close()
@@ -135,6 +168,7 @@ class JobService:
     async def create(self, user: str, specs: Sequence[JobSpecification]) -> list[str]:
         """Validate every item, then store them all in one transaction and hand them to their
         providers. Nothing is stored if any item is invalid."""
+        self.limits.check_bulk(len(specs))
         prepared = [self._prepare(user, spec, i, len(specs)) for i, spec in enumerate(specs)]
         for i, p in enumerate(prepared):
             if p.command.image is not None:
@@ -160,12 +194,18 @@ class JobService:
             try:
                 await p.provider.submit(run)
             except ProviderError as exc:
-                record = self.store.get(job_id, with_updates=False)
-                assert record is not None
-                self._transition(
-                    record, JobState.FAILURE, f"The provider refused the job: {exc.why}"
-                )
+                self._fail_submitted(job_id, f"The provider refused the job: {exc.why}")
+            except Exception as exc:
+                # Whatever a provider raises, the job is a FAILURE with the reason (decision 2),
+                # never a stored IN_QUEUE job that nothing runs, and the other items go on.
+                log.exception("%s submit failed", job_id)
+                self._fail_submitted(job_id, f"The job could not be started: {_reason(exc)}")
         return ids
+
+    def _fail_submitted(self, job_id: str, status: str) -> None:
+        record = self.store.get(job_id, with_updates=False)
+        if record is not None and not record.state.is_final:
+            self._transition(record, JobState.FAILURE, status)
 
     def _prepare(self, user: str, spec: JobSpecification, index: int, total: int) -> _Prepared:
         where = f"item {index}: " if total > 1 else ""
@@ -185,8 +225,15 @@ class JobService:
                 raise BadRequest(
                     f"{app.metadata.name} cannot run on more than one node", "INVALID_REPLICAS"
                 )
+            self.limits.check_replicas(spec.replicas)
+            self.limits.check_name(spec.name)
             if spec.time_allocation is not None and spec.time_allocation.ms <= 0:
                 raise BadRequest("time allocated for job is too short", "INVALID_TIME_ALLOCATION")
+            if spec.time_allocation is not None:
+                self.limits.check_time_allocation(spec.time_allocation.ms)
+            for param_name, value in (spec.parameters or {}).items():
+                if isinstance(value, TextValue | TextAreaValue):
+                    self.limits.check_parameter(param_name, value.value)
             if spec.resources:
                 raise NotSupported("resources (files, peers, links) are not supported yet")
             if spec.restart_on_exit:
@@ -264,12 +311,18 @@ class JobService:
     async def extend(self, user: str, items: Sequence[JobsExtendRequestItem]) -> None:
         """Move each job's deadline by exactly the requested time. Every item is checked before
         any is applied; a provider refusal rolls that item back and stops there."""
+        self.limits.check_bulk(len(items))
         checked: list[tuple[JobRecord, int, Provider]] = []
         for item in items:
             record = self.owned(user, item.job_id)
             ms = item.requested_time.ms
             if ms <= 0:
                 raise BadRequest("requestedTime must be longer than 0", "INVALID_TIME_ALLOCATION")
+            already = (record.time_allocation_ms or 0) + record.extension_ms
+            already += sum(m for r, m, _ in checked if r.id == record.id)
+            self.limits.check_time_allocation(
+                already + ms, "the time allocation with its extensions"
+            )
             if record.state.is_final or record.state == JobState.CANCELING:
                 raise Conflict(
                     f"job {record.id} has ended ({record.state}) and cannot be extended",
@@ -302,7 +355,9 @@ class JobService:
     async def terminate(self, user: str, job_ids: Iterable[str]) -> None:
         """Ask each job to stop. Idempotent: final jobs are left alone, and a job that is already
         cancelling is asked again (so a request the provider could not take can be retried)."""
-        records = [self.owned(user, job_id) for job_id in job_ids]
+        ids = list(job_ids)
+        self.limits.check_bulk(len(ids))
+        records = [self.owned(user, job_id) for job_id in ids]
         for record in records:
             if record.state.is_final:
                 continue
@@ -446,6 +501,12 @@ def _status_line(fact: Fact) -> str | None:
         case Reachable():
             return STATUS_REACHABLE
     return None
+
+
+def _reason(exc: BaseException) -> str:
+    """An unexpected exception as a status line (bounded: the value it names may be huge)."""
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 300 else text[:300] + "..."
 
 
 def _check_provider_allowed(app: Application, provider_id: str) -> None:

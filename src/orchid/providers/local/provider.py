@@ -134,7 +134,7 @@ class LocalProvider(Provider):
                 f"{run.replicas} x {run.product.id} needs more than this machine offers "
                 f"({self._capacity.total.cpus} CPUs, {self._capacity.total.memory_gib} GiB)"
             )
-        reason = self._cannot_start(run, self._jobs_dir / run.job_id)
+        reason = self._checked_cannot_start(run, self._jobs_dir / run.job_id)
         if reason is not None:
             log.info("%s failed: %s", run.job_id, reason)
             self._emit(Failed(run.job_id, reason))
@@ -219,7 +219,7 @@ class LocalProvider(Provider):
             self._fail_before_spawn(run.job_id, f"cannot create {job_dir}: {e.strerror}")
             return
         # Checked again: the queue may have held the job while its files changed.
-        reason = self._cannot_start(run, job_dir)
+        reason = self._checked_cannot_start(run, job_dir)
         if reason is not None:
             self._fail_before_spawn(run.job_id, reason)
             return
@@ -238,8 +238,11 @@ class LocalProvider(Provider):
                 LocalHandle(job_dir, tuple(r.identity for r in job.replicas), boot).write()
                 # Our unreaped child keeps its pid: no identity check needed.
                 self._watch(job, replica, process.pidfd_open(identity.pid))
-        except OSError as e:
-            reason = f"cannot start replica {len(job.replicas)}: {e}"
+        except Exception as e:
+            # Not only OSError: a NUL byte (ValueError), an unencodable character
+            # (UnicodeEncodeError) or anything else the spawn raises must fail this job alone,
+            # with the reason, and give its capacity back.
+            reason = f"cannot start replica {len(job.replicas)}: {_describe(e)}"
             log.warning("%s %s; stopping the replicas already started", run.job_id, reason)
             job.failure = reason
             for replica in job.replicas:
@@ -403,6 +406,13 @@ class LocalProvider(Provider):
 
     # ---- containers ----
 
+    def _checked_cannot_start(self, run: JobRun, job_dir: Path) -> str | None:
+        """Why the job cannot start, or None; a check that itself fails is a reason too."""
+        try:
+            return self._cannot_start(run, job_dir)
+        except Exception as e:  # e.g. a NUL byte in the program's name (ValueError)
+            return f"cannot start: {_describe(e)}"
+
     def _cannot_start(self, run: JobRun, job_dir: Path) -> str | None:
         if run.image is not None and self._containers is None:
             return "cannot start: this machine cannot run containers (podman is not set up)"
@@ -452,6 +462,14 @@ def _outcome(job: _Job, codes: dict[int, int | None]) -> Fact:
         exit_codes[rank] = code
     log.info("%s exited: codes %s", job.id, exit_codes)
     return Exited(job.id, exit_codes)
+
+
+def _describe(e: BaseException) -> str:
+    """A reason for a status line: the error, without the offending (possibly huge) value."""
+    if isinstance(e, UnicodeError):
+        return "the command or its environment holds a character that cannot be encoded"
+    text = str(e) or type(e).__name__
+    return text if len(text) <= 300 else text[:300] + "..."
 
 
 def _need(product: ProductShape, replicas: int) -> Resources:
