@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from orchid.cli.catalog_cmds import apps_app, products_app
+from orchid.cli.files_cmds import files_app
 from orchid.cli.images import images_app
 from orchid.cli.jobs import jobs_app
 from orchid.cli.login import login
@@ -27,6 +28,7 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(apps_app, name="apps")
 app.add_typer(products_app, name="products")
 app.add_typer(images_app, name="images")
+app.add_typer(files_app, name="files")
 
 DataDir = Annotated[
     Path | None,

@@ -11,6 +11,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from orchid.client import calls
+from orchid.client.async_files import AsyncFiles
 from orchid.client.errors import Unreachable
 from orchid.client.follow import FollowDecoder, request_frame, websocket_url
 from orchid.client.options import (
@@ -114,6 +115,8 @@ class AsyncClient:
             timeout=timeout,
             transport=transport,
         )
+        self.files = AsyncFiles(self)
+        """Drives and files, as `Client.files`."""
 
     async def aclose(self) -> None:
         await self._http.aclose()

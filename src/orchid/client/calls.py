@@ -32,7 +32,7 @@ T = TypeVar("T")
 class Call(Generic[T]):
     """One request and the reader of its successful answer."""
 
-    method: Literal["GET", "POST"]
+    method: Literal["GET", "POST", "DELETE"]
     path: str
     read: Callable[[object], T]
     params: Mapping[str, str] = field(default_factory=dict)

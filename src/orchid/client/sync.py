@@ -13,6 +13,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from orchid.client import calls
 from orchid.client.errors import Unreachable
+from orchid.client.files import Files
 from orchid.client.follow import FollowDecoder, request_frame, websocket_url
 from orchid.client.options import (
     DEFAULT_TIMEOUT,
@@ -131,6 +132,8 @@ class Client:
             timeout=timeout,
             transport=transport,
         )
+        self.files = Files(self)
+        """Drives and files: browse, mkdir, move, copy, trash, delete, upload, download."""
 
     def close(self) -> None:
         """Release the connection pool (open follow streams are closed separately)."""
