@@ -33,6 +33,7 @@ from orchid.service.accounts import Accounts
 from orchid.service.files import FileService
 from orchid.service.jobs import JobService
 from orchid.service.logs import LogWatcher
+from orchid.service.sessions import Sessions, load_key
 from orchid.settings import Settings
 from orchid.storage.download import Downloads
 from orchid.storage.tree import Owner
@@ -193,6 +194,7 @@ class Runtime:
     log_watcher: LogWatcher
     accounts: Accounts
     files: FileService
+    sessions: Sessions
 
     @property
     def catalog(self) -> Catalog:
@@ -252,8 +254,16 @@ def build_runtime(settings: Settings, *, auto_migrate: bool = True) -> Runtime:
     service = JobService(store, catalog, providers, limits_of(settings))
     service_ref.append(service)
     watcher = LogWatcher(service.events.publish)
+    sessions = Sessions(service, load_key(settings.data_dir / "session.key"))
     return Runtime(
-        settings, store, setup, service, watcher, Accounts(store), build_files(settings, store)
+        settings,
+        store,
+        setup,
+        service,
+        watcher,
+        Accounts(store),
+        build_files(settings, store),
+        sessions,
     )
 
 

@@ -12,9 +12,18 @@ from fastapi import FastAPI
 
 import orchid.web
 from orchid import __version__
-from orchid.api import errors, follow_ws, openapi, routes_catalog, routes_files, routes_jobs
+from orchid.api import (
+    errors,
+    follow_ws,
+    openapi,
+    routes_catalog,
+    routes_files,
+    routes_jobs,
+    routes_sessions,
+)
 from orchid.api.content_type import JsonBodies
 from orchid.api.guards import RequestGuards
+from orchid.api.session_proxy import SessionProxy
 from orchid.runtime import Runtime, build_runtime
 from orchid.settings import Settings
 
@@ -52,9 +61,12 @@ def create_app(settings: Settings | None = None, *, auto_migrate: bool = True) -
         lifespan=lifespan,
     )
     app.add_middleware(JsonBodies)
+    # Outermost: /sessions/ traffic goes to the application untouched by the API's middleware.
+    app.add_middleware(SessionProxy)
     # Added last, so it runs first: a body is bounded and a bearer required before anything reads it.
     app.add_middleware(RequestGuards, max_body_bytes=settings.max_body_bytes)
     errors.install(app)
+    app.include_router(routes_sessions.router)
     app.include_router(routes_jobs.router)
     app.include_router(routes_catalog.router)
     app.include_router(routes_files.router)

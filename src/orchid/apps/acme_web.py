@@ -2,9 +2,11 @@
 
     python3 -m orchid.apps.acme_web --port N [--greeting TEXT]
 
-It binds 127.0.0.1 (port 0 picks a free one), prints where it listens, then one line per request,
-each flushed at once so a follower of the job's log sees it live. `GET /` shows the greeting, the
-rank (ORCHID_RANK) and the job id (ORCHID_JOB_ID). SIGTERM or SIGINT stops it with exit code 0.
+It binds 127.0.0.1 (port 0 takes the port Orchid gives the job's web interface, $ORCHID_WEB_PORT,
+or picks a free one), prints where it listens, then one line per request, each flushed at once so
+a follower of the job's log sees it live. `GET /` (and `GET $ORCHID_WEB_BASE_PATH`, the path under
+which Orchid's session proxy serves it) shows the greeting, the rank (ORCHID_RANK) and the job id
+(ORCHID_JOB_ID). SIGTERM or SIGINT stops it with exit code 0.
 Only the standard library is used, so it runs wherever python3 does.
 """
 
@@ -37,8 +39,11 @@ def say(line: str) -> None:
 class AcmeServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, port: int, greeting: str, rank: str, job_id: str) -> None:
+    def __init__(
+        self, port: int, greeting: str, rank: str, job_id: str, base_path: str = "/"
+    ) -> None:
         self.greeting = greeting
+        self.pages = {"/", base_path}
         self.rank = rank
         self.job_id = job_id
         super().__init__(("127.0.0.1", port), AcmeHandler)
@@ -57,7 +62,7 @@ class AcmeHandler(BaseHTTPRequestHandler):
     server_version = "acme-web/1.0"
 
     def do_GET(self) -> None:
-        if self.path.split("?", 1)[0] != "/":
+        if self.path.split("?", 1)[0] not in self.server.pages:
             self._send(HTTPStatus.NOT_FOUND, "text/plain; charset=utf-8", b"not found\n")
             return
         self._send(HTTPStatus.OK, "text/html; charset=utf-8", self._page().encode("utf-8"))
@@ -100,7 +105,12 @@ def _port(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m orchid.apps.acme_web", description=__doc__)
-    parser.add_argument("--port", type=_port, default=0, help="TCP port; 0 picks a free one")
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=0,
+        help="TCP port; 0 takes $ORCHID_WEB_PORT, or picks a free one without it",
+    )
     parser.add_argument("--greeting", default=DEFAULT_GREETING, help="the text shown on the page")
     args = parser.parse_args(argv)
 
@@ -113,11 +123,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
 
+    port = args.port or _port(os.environ.get("ORCHID_WEB_PORT") or "0")
     server = AcmeServer(
-        args.port,
+        port,
         args.greeting,
         rank=os.environ.get("ORCHID_RANK", "unknown"),
         job_id=os.environ.get("ORCHID_JOB_ID", "unknown"),
+        base_path=os.environ.get("ORCHID_WEB_BASE_PATH") or "/",
     )
     # serve_forever runs on a thread because shutdown() must be called from another thread than
     # the one serving; the main thread only waits for a signal.

@@ -33,8 +33,8 @@ class Catalog:
     keyed by (provider, category, id).
 
     `capabilities` maps a provider id to what that provider supports; it decides the flags of the
-    `native` support block. A provider missing from it is assumed to support everything Orchid does
-    (logs and time extension), which is true of every provider Orchid ships.
+    `native` support block. A provider missing from it is assumed to support logs and time
+    extension only (no containers, web or terminal sessions).
     """
 
     def __init__(
@@ -127,6 +127,8 @@ class Catalog:
                 enabled=True,
                 logs=capabilities.logs,
                 time_extension=capabilities.time_extension,
+                web=capabilities.web or None,
+                terminal=capabilities.shell or None,
             )
             if capabilities.containers
             else SupportBlock(enabled=False),
@@ -135,6 +137,8 @@ class Catalog:
                 enabled=True,
                 logs=capabilities.logs,
                 time_extension=capabilities.time_extension,
+                web=capabilities.web or None,
+                terminal=capabilities.shell or None,
             ),
         )
 

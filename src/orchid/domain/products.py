@@ -15,6 +15,10 @@ class Capabilities:
     logs: bool = True
     # Runs applications whose tool is a container image (backend DOCKER), e.g. through podman.
     containers: bool = False
+    # Serves the web interface of a running WEB application's replica (sessionType WEB).
+    web: bool = False
+    # Opens a terminal inside a running replica (sessionType SHELL).
+    shell: bool = False
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from typing import Any, Literal, Protocol
 
 from orchid.domain.products import Capabilities as Capabilities
 from orchid.domain.products import ProductShape as ProductShape
+from orchid.domain.sessions import WebTarget as WebTarget
 from orchid.errors import NotSupported
 
 Handle = dict[str, Any]
@@ -43,6 +44,30 @@ class JobRun:
     # The container image `argv` runs in (the application's tool is a container), or None to run
     # it natively. Only given to a provider whose capabilities say `containers`.
     image: str | None = None
+    # Set for a WEB application: where its replicas serve their web interface (decision 13).
+    web: WebRun | None = None
+
+
+@dataclass(frozen=True)
+class WebRun:
+    """The web interface of a WEB application's replicas.
+
+    `port` is the port the application declares (its `web` block); None lets the provider choose
+    one per replica. Either way the replica finds it in `$ORCHID_WEB_PORT` (and `$UCLOUD_PORT`),
+    and the path under which Orchid serves it in `$ORCHID_WEB_BASE_PATH` (`base_paths[rank]`).
+    """
+
+    port: int | None
+    base_paths: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ShellCommand:
+    """How to start a shell inside one running replica: run `argv` under a terminal."""
+
+    argv: tuple[str, ...]
+    env: Mapping[str, str]
+    cwd: str | None = None
 
 
 # ---- Facts ----
@@ -180,3 +205,14 @@ class Provider(ABC):
         Raises NotSupported when the provider runs no containers (the default), BadRequest
         (errorCode UNKNOWN_IMAGE) when the image is not available to it."""
         raise NotSupported(f"provider {self.id!r} cannot run container applications")
+
+    async def web_target(self, job_id: str, rank: int) -> WebTarget:
+        """Where rank `rank` of a running WEB job serves its interface. Raises NotSupported when
+        the provider serves none (capabilities.web is False), ProviderError when it cannot tell."""
+        raise NotSupported("web access is not supported by this provider")
+
+    async def shell_command(self, job_id: str, rank: int) -> ShellCommand:
+        """The command that opens a shell inside rank `rank` of a running job, as the job's user
+        with its working directory. Raises NotSupported when capabilities.shell is False,
+        ProviderError when the replica cannot be entered."""
+        raise NotSupported("terminal access is not supported by this provider")

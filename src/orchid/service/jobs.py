@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from orchid.catalog import Catalog
 from orchid.domain import states
 from orchid.domain.limits import Limits
+from orchid.domain.sessions import web_base_path
 from orchid.domain.states import ACTIVE_STATES, JobState, can_transition, ensure_transition
 from orchid.errors import BadRequest, Conflict, NotFound, NotSupported, ProviderError
 from orchid.invocation import Command, build_command, validate_parameters
@@ -32,6 +33,7 @@ from orchid.providers.base import (
     Started,
     TimedOut,
     Unreachable,
+    WebRun,
 )
 from orchid.schemas.apps import Application, TextAreaValue, TextValue
 from orchid.schemas.jobs import JobsExtendRequestItem, JobSpecification
@@ -68,6 +70,7 @@ class _Prepared:
     provider: Provider
     command: Command
     shape: ProductShape
+    app: Application
 
 
 class JobService:
@@ -190,6 +193,7 @@ class JobService:
                 replicas=p.spec.replicas,
                 product=p.shape,
                 time_allocation_ms=p.new.time_allocation_ms,
+                web=_web_run(p.app, job_id, p.spec.replicas),
             )
             try:
                 await p.provider.submit(run)
@@ -271,7 +275,9 @@ class JobService:
             duplicate_key=duplicate_key,
             time_allocation_ms=spec.time_allocation.ms if spec.time_allocation else None,
         )
-        return _Prepared(spec=spec, new=new, provider=provider, command=command, shape=shape)
+        return _Prepared(
+            spec=spec, new=new, provider=provider, command=command, shape=shape, app=app
+        )
 
     async def _check_image(self, prepared: _Prepared, where: str) -> None:
         image = prepared.command.image
@@ -304,6 +310,7 @@ class JobService:
             else None,
             handle=record.provider_handle,
             cancelling=record.state == JobState.CANCELING,
+            web=_web_run(app, record.id, record.replicas),
         )
 
     # ---- extend and terminate ----
@@ -475,6 +482,14 @@ class JobService:
         if provider is None:
             raise ProviderError(f"provider {record.product_provider!r} is not configured")
         return provider
+
+
+def _web_run(app: Application, job_id: str, replicas: int) -> WebRun | None:
+    """Where a WEB application's replicas serve their interface; None for other applications."""
+    if app.invocation.application_type != "WEB":
+        return None
+    port = app.invocation.web.port if app.invocation.web is not None else None
+    return WebRun(port, tuple(web_base_path(job_id, rank) for rank in range(replicas)))
 
 
 def _end_status(record: JobRecord, fact: Fact) -> str:

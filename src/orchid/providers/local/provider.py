@@ -28,8 +28,9 @@ from orchid.providers.base import (
     Provider,
     Queued,
     Started,
+    WebTarget,
 )
-from orchid.providers.local import process
+from orchid.providers.local import process, web
 from orchid.providers.local.capacity import CapacityQueue, Resources
 from orchid.providers.local.containers import LocalContainers
 from orchid.providers.local.handle import LocalHandle, read_handle_file
@@ -94,7 +95,7 @@ class LocalProvider(Provider):
     ) -> None:
         self.id = provider_id
         self.capabilities = Capabilities(
-            time_extension=True, logs=True, containers=containers is not None
+            time_extension=True, logs=True, containers=containers is not None, web=True
         )
         self._containers = LocalContainers(provider_id, containers) if containers else None
         # Absolute, because it ends up in handles that must still mean the same after a restart.
@@ -208,6 +209,10 @@ class LocalProvider(Provider):
             files.append(LogFile(rank, "stderr", process.stderr_file(job_dir, rank)))
         return files
 
+    async def web_target(self, job_id: str, rank: int) -> WebTarget:
+        job = self._jobs.get(job_id)
+        return web.target(job.dir if job is not None else self._jobs_dir / job_id, rank)
+
     # ---- starting ----
 
     def _launch(self, run: JobRun) -> None:
@@ -229,6 +234,7 @@ class LocalProvider(Provider):
         try:
             for rank in range(run.replicas):
                 env = process.replica_env(run.env, run.job_id, rank, run.replicas)
+                env.update(web.replica_env(run, rank, job_dir))
                 argv: Sequence[str] = run.argv
                 if run.image is not None and self._containers is not None:
                     argv, env = self._containers.command(run, rank, job_dir, env)
