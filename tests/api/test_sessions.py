@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -9,6 +10,8 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
 
 from tests.support import Api, Server, logs_of
 
@@ -186,3 +189,83 @@ def test_a_batch_job_has_no_web_interface_and_a_finished_one_no_session(alice: A
     alice.wait_for(job_id, "SUCCESS")
     ended = open_session(alice, job_id, kind="SHELL")
     assert ended.status_code in (400, 409)
+
+
+def test_orchid_credentials_never_reach_the_application(
+    server: Server, alice: Api, web_job: str
+) -> None:
+    url = web_url(alice, web_job)
+    with browser() as tab:
+        assert get_when_listening(tab, url).status_code == 200
+        tab.cookies.set("theirs", "1")
+        # A script that sends its bearer token along, with a cookie of the application's own.
+        echoed = tab.post(
+            f"{server.url}/sessions/{web_job}/0/echo?x=1",
+            headers={"Authorization": f"Bearer {alice.token}"},
+            content=b"hello",
+        ).json()
+
+    headers = dict(echoed["headers"])
+    assert (echoed["method"], echoed["path"]) == ("POST", f"/sessions/{web_job}/0/echo?x=1")
+    assert echoed["bodyBytes"] == 5
+    assert "authorization" not in headers
+    assert headers["cookie"] == "theirs=1"
+    assert alice.token not in str(echoed) and "orchid-session" not in str(echoed)
+    assert headers["host"] == server.url.removeprefix("http://")
+
+
+def test_large_bodies_stream_both_ways(server: Server, alice: Api, web_job: str) -> None:
+    url = web_url(alice, web_job)
+    size = 64 * 2**20
+    sent = hashlib.sha256()
+
+    def upload() -> Iterator[bytes]:
+        chunk = bytes(range(256)) * 4096  # 1 MiB
+        for _ in range(size // len(chunk)):
+            sent.update(chunk)
+            yield chunk
+
+    with browser() as tab:
+        assert get_when_listening(tab, url).status_code == 200
+        base = f"{server.url}/sessions/{web_job}/0"
+        echoed = tab.put(f"{base}/echo", content=upload()).json()
+        received = 0
+        with tab.stream("GET", f"{base}/bytes", params={"n": size}) as download:
+            assert download.headers["content-length"] == str(size)
+            for chunk in download.iter_raw():
+                received += len(chunk)
+
+    assert (echoed["bodyBytes"], echoed["bodySha256"]) == (size, sent.hexdigest())
+    assert received == size
+
+
+def test_websockets_reach_the_application_and_close_when_the_job_ends(
+    server: Server, alice: Api, web_job: str
+) -> None:
+    url = web_url(alice, web_job)
+    token = urlsplit(url).query.split("=", 1)[1]
+    with browser() as tab:
+        assert get_when_listening(tab, url).status_code == 200
+    ws_url = f"ws://{urlsplit(server.url).netloc}/sessions/{web_job}/0/ws"
+
+    with connect(ws_url, additional_headers={"Cookie": f"orchid-session={token}"}) as ws:
+        ws.send("hello")
+        assert ws.recv(timeout=10) == "hello"
+        ws.send(b"\x00\x01" * 70_000)
+        assert ws.recv(timeout=10) == b"\x00\x01" * 70_000
+        alice.http.post("/api/jobs/terminate", json={"items": [{"id": web_job}]})
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=20)
+
+    with pytest.raises(InvalidStatus) as refused:
+        connect(f"{ws_url}?orchid-session={token}", open_timeout=10)
+    assert refused.value.response.status_code == 410
+
+
+def test_a_websocket_without_a_valid_token_is_refused(
+    server: Server, alice: Api, web_job: str
+) -> None:
+    ws_url = f"ws://{urlsplit(server.url).netloc}/sessions/{web_job}/0/ws"
+    with pytest.raises(InvalidStatus) as refused:
+        connect(f"{ws_url}?orchid-session=made-up", open_timeout=10)
+    assert refused.value.response.status_code == 404

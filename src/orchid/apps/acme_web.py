@@ -6,26 +6,40 @@ It binds 127.0.0.1 (port 0 takes the port Orchid gives the job's web interface, 
 or picks a free one), prints where it listens, then one line per request, each flushed at once so
 a follower of the job's log sees it live. `GET /` (and `GET $ORCHID_WEB_BASE_PATH`, the path under
 which Orchid's session proxy serves it) shows the greeting, the rank (ORCHID_RANK) and the job id
-(ORCHID_JOB_ID). SIGTERM or SIGINT stops it with exit code 0.
+(ORCHID_JOB_ID). Beside the page, under the same base path:
+
+    echo        any method: a JSON description of the request (method, path, headers, body size
+                and SHA-256), to see what reaches the application
+    bytes?n=N   N bytes of zeros, streamed (downloads of any size)
+    ws          a WebSocket that sends every message back
+
+SIGTERM or SIGINT stops it with exit code 0.
 Only the standard library is used, so it runs wherever python3 does.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import html
+import json
 import os
 import signal
 import socketserver
+import struct
 import sys
 import threading
-from collections.abc import Sequence
+import urllib.parse
+from collections.abc import Iterator, Sequence
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 
 NAME = "acme-web-application"
 DEFAULT_GREETING = "Hello from Orchid!"
+CHUNK = 64 * 1024
+WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 _print_lock = threading.Lock()
 
@@ -43,7 +57,7 @@ class AcmeServer(ThreadingHTTPServer):
         self, port: int, greeting: str, rank: str, job_id: str, base_path: str = "/"
     ) -> None:
         self.greeting = greeting
-        self.pages = {"/", base_path}
+        self.bases = ("/", base_path) if base_path != "/" else ("/",)
         self.rank = rank
         self.job_id = job_id
         super().__init__(("127.0.0.1", port), AcmeHandler)
@@ -60,12 +74,87 @@ class AcmeServer(ThreadingHTTPServer):
 class AcmeHandler(BaseHTTPRequestHandler):
     server: AcmeServer
     server_version = "acme-web/1.0"
+    # Keep-alive, and the status line WebSocket clients require.
+    protocol_version = "HTTP/1.1"
+
+    def _route(self) -> str | None:
+        """The path below the base path ('' for the page), or None outside it."""
+        path = self.path.split("?", 1)[0]
+        for base in sorted(self.server.bases, key=len, reverse=True):
+            if path.startswith(base):
+                return path[len(base) :]
+        return None
 
     def do_GET(self) -> None:
-        if self.path.split("?", 1)[0] not in self.server.pages:
+        route = self._route()
+        if route == "":
+            self._send(HTTPStatus.OK, "text/html; charset=utf-8", self._page().encode("utf-8"))
+        elif route == "echo":
+            self._echo()
+        elif route == "bytes":
+            self._bytes()
+        elif route == "ws" and self.headers.get("Upgrade", "").lower() == "websocket":
+            websocket_echo(self)
+        else:
             self._send(HTTPStatus.NOT_FOUND, "text/plain; charset=utf-8", b"not found\n")
+
+    def _other(self) -> None:
+        if self._route() == "echo":
+            self._echo()
+        else:
+            self.close_connection = True  # its body is left unread
+            self._send(HTTPStatus.NOT_FOUND, "text/plain; charset=utf-8", b"not found\n")
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = _other
+
+    def _echo(self) -> None:
+        digest = hashlib.sha256()
+        size = 0
+        for chunk in self._body():
+            digest.update(chunk)
+            size += len(chunk)
+        described = {
+            "method": self.command,
+            "path": self.path,
+            "headers": [[name.lower(), value] for name, value in self.headers.items()],
+            "bodyBytes": size,
+            "bodySha256": digest.hexdigest(),
+        }
+        self._send(HTTPStatus.OK, "application/json", json.dumps(described).encode())
+
+    def _body(self) -> Iterator[bytes]:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+                yield self.rfile.read(size)
+                self.rfile.readline()
+            while self.rfile.readline().strip():
+                pass  # trailers
             return
-        self._send(HTTPStatus.OK, "text/html; charset=utf-8", self._page().encode("utf-8"))
+        left = int(self.headers.get("Content-Length") or 0)
+        while left > 0:
+            chunk = self.rfile.read(min(left, CHUNK))
+            if not chunk:
+                return
+            left -= len(chunk)
+            yield chunk
+
+    def _bytes(self) -> None:
+        query = urllib.parse.parse_qs(self.path.partition("?")[2])
+        try:
+            total = int(query.get("n", ["0"])[0])
+        except ValueError:
+            total = -1
+        if total < 0:
+            self._send(HTTPStatus.BAD_REQUEST, "text/plain; charset=utf-8", b"n must be >= 0\n")
+            return
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(total))
+        self.end_headers()
+        zeros = bytes(CHUNK)
+        while total > 0:
+            self.wfile.write(zeros[: min(total, CHUNK)])
+            total -= CHUNK
 
     def _page(self) -> str:
         greeting = html.escape(self.server.greeting)
@@ -94,6 +183,50 @@ class AcmeHandler(BaseHTTPRequestHandler):
         # Errors (bad request lines, timeouts) go to stderr, away from the request log.
         with _print_lock:
             print(f"{self.address_string()} {format % args}", file=sys.stderr, flush=True)
+
+
+def websocket_echo(handler: AcmeHandler) -> None:
+    """Answer a WebSocket handshake (RFC 6455), then send every message back until a close."""
+    key = handler.headers.get("Sec-WebSocket-Key", "")
+    accept = base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
+    handler.send_response(HTTPStatus.SWITCHING_PROTOCOLS)
+    handler.send_header("Upgrade", "websocket")
+    handler.send_header("Connection", "Upgrade")
+    handler.send_header("Sec-WebSocket-Accept", accept)
+    handler.end_headers()
+    handler.wfile.flush()
+    handler.close_connection = True
+    read = handler.rfile.read
+    while True:
+        head = read(2)
+        if len(head) < 2:
+            return
+        opcode, masked, length = head[0] & 0x0F, head[1] & 0x80, head[1] & 0x7F
+        if length == 126:
+            length = struct.unpack("!H", read(2))[0]
+        elif length == 127:
+            length = struct.unpack("!Q", read(8))[0]
+        mask = read(4) if masked else bytes(4)
+        payload = bytes(b ^ mask[i % 4] for i, b in enumerate(read(length)))
+        if opcode == 0x9:  # ping
+            opcode = 0xA
+        elif opcode == 0xA:
+            continue
+        _send_frame(handler, head[0] & 0x80 | opcode, payload)
+        if opcode == 0x8:  # close: echoed, then done
+            return
+
+
+def _send_frame(handler: AcmeHandler, first: int, payload: bytes) -> None:
+    size = len(payload)
+    if size < 126:
+        header = struct.pack("!BB", first, size)
+    elif size < 2**16:
+        header = struct.pack("!BBH", first, 126, size)
+    else:
+        header = struct.pack("!BBQ", first, 127, size)
+    handler.wfile.write(header + payload)
+    handler.wfile.flush()
 
 
 def _port(text: str) -> int:
