@@ -100,6 +100,29 @@ class Settings(BaseSettings):
         200, ge=1, description="Longest search query and text filter value (400)."
     )
 
+    max_websockets: int = Field(
+        20_000,
+        ge=1,
+        description="Most WebSockets open at once; more are closed at once with code 1013.",
+    )
+    max_streams_per_socket: int = Field(
+        100, ge=1, description="Most follow streams open on one WebSocket (error frame 429)."
+    )
+    ws_max_frame_bytes: int = Field(
+        64 * 1024, ge=1024, description="Largest WebSocket frame a client may send."
+    )
+    ws_auth_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="A WebSocket with no authenticated stream after this long is closed (1008).",
+    )
+    ws_send_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="A follower that reads nothing for this long while frames wait for it is "
+        "disconnected (close code 4001); it can reconnect, nothing is lost.",
+    )
+
     @property
     def effective_storage_root(self) -> Path:
         return self.storage_root or self.data_dir / "files"

@@ -8,7 +8,8 @@ in order, but not interleaved as they were written (they are separate files)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
 
 from orchid.schemas.jobs import JobIncludeFlags, JobsFollowResponse, JobsLog
 from orchid.service.jobs import JobService
@@ -19,15 +20,16 @@ from orchid.service.views import job_view, status_view, update_view
 POLL_SECONDS = 0.05
 
 
-def _log_messages(tails: list[LogTail], *, drain: bool) -> list[JobsFollowResponse]:
-    messages = []
+def _log_messages(tails: list[LogTail], *, drain: bool) -> Iterator[JobsFollowResponse]:
+    """One message per chunk (at most logs.CHUNK bytes), read lazily: the next chunk is read
+    only once the previous message has been taken, so a follower of a huge log (or one that
+    does not read) holds one chunk in memory, not the log."""
     for tail in tails:
-        chunks = tail.read_all() if drain else tail.read_available()
+        chunks = tail.iter_all() if drain else tail.iter_available()
         for text in chunks:
             if text:
                 entry = JobsLog(rank=tail.source.rank, **{tail.source.stream: text})
-                messages.append(JobsFollowResponse(log=[entry]))
-    return messages
+                yield JobsFollowResponse(log=[entry])
 
 
 async def follow(
@@ -66,6 +68,8 @@ async def follow(
             for message in _log_messages(tails, drain=final):
                 sent_any = True
                 yield message
+                # A fast reader never makes the send wait: let other calls run between chunks.
+                await asyncio.sleep(0)
             status = status_view(record, service.catalog, flags)
             new_updates = record.updates[sent_updates:]
             if new_updates or status != sent_status:

@@ -12,7 +12,7 @@ import codecs
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from inotify_simple import INotify, flags
@@ -42,20 +42,23 @@ class LogTail:
         self.offset += len(data)
         return self._decoder.decode(data)
 
-    def read_available(self) -> list[str]:
-        """Everything written so far, in chunks; a character split across the end of the file
-        waits for its remaining bytes."""
-        chunks = []
-        while text := self.read():
-            chunks.append(text)
-        return chunks
+    def iter_available(self) -> Iterator[str]:
+        """Everything written so far, one chunk at a time (read when asked for); a character
+        split across the end of the file waits for its remaining bytes."""
+        while True:
+            before = self.offset
+            text = self.read()
+            if self.offset == before:
+                return
+            if text:
+                yield text
 
-    def read_all(self) -> list[str]:
-        chunks = self.read_available()
+    def iter_all(self) -> Iterator[str]:
+        """Everything, then what an unfinished character at the very end decodes to."""
+        yield from self.iter_available()
         tail = self._decoder.decode(b"", final=True)
         if tail:
-            chunks.append(tail)
-        return chunks
+            yield tail
 
 
 class LogWatcher:
