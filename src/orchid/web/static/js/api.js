@@ -115,6 +115,13 @@ export function terminateJob(id) {
   return call("POST", "/api/jobs/terminate", { body: { items: [{ id }] } });
 }
 
+/** jobs.openInteractiveSession for one rank: an OpenSessionWithProvider. */
+export async function openSession(id, rank, sessionType, options) {
+  const body = { items: [{ id, rank, sessionType }] };
+  const response = await call("POST", "/api/jobs/interactiveSession", { body, ...options });
+  return response.responses[0];
+}
+
 export function browseApplications(options) {
   return allPages("/api/hpc/apps/browse", {}, options);
 }

@@ -18,6 +18,7 @@ import {
   timeLeft,
 } from "../format.js";
 import { LogView } from "../log-view.js";
+import { SessionLinks } from "../sessions.js";
 
 const CONNECTION_TEXT = {
   connecting: "Connecting…",
@@ -221,6 +222,7 @@ function show({ root, job, signal, title }) {
 
   const actions = h("div", { class: "actions" }, extendGroup, h("div", { class: "terminate" }, terminateButton));
   const endedNote = h("p", { class: "muted ended-note", hidden: true }, "This job has ended.");
+  const sessions = new SessionLinks(job, { signal });
   const overview = h(
     "section",
     { class: "card overview", "aria-labelledby": "overview-title" },
@@ -239,7 +241,7 @@ function show({ root, job, signal, title }) {
       h("div", {}, h("dt", {}, "Expires"), expiry),
       h("div", {}, h("dt", {}, "Time allocation"), h("dd", {}, formatSimpleDuration(spec.timeAllocation))),
     ),
-    h("div", { class: "overview-actions" }, actions, endedNote, actionMessage),
+    h("div", { class: "overview-actions" }, sessions.element, actions, endedNote, actionMessage),
   );
 
   // ---- Output ----
@@ -360,6 +362,7 @@ function show({ root, job, signal, title }) {
     setText(terminateButton, state === "CANCELING" ? "Terminating…" : "Terminate…");
     actions.hidden = !active;
     endedNote.hidden = active;
+    sessions.update(state);
     // "Terminating…" and extension notes are about a job that no longer runs.
     if (!active) actionMessage.replaceChildren();
     tick();
