@@ -1,4 +1,4 @@
-"""`orchid jobs list|show|follow|extend|terminate`."""
+"""`orchid jobs list|show|follow|extend|terminate|open`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from orchid.cli import output
+from orchid.cli import output, sessions
 from orchid.cli.common import guarded, open_client
 from orchid.cli.errors import CliError
 from orchid.cli.follow_view import follow_job
@@ -20,7 +20,11 @@ from orchid.client import Client, to_duration
 from orchid.domain.states import JobState
 from orchid.schemas.jobs import Job, JobIncludeFlags
 
-jobs_app = typer.Typer(no_args_is_help=True, help="List, show, follow, extend and terminate jobs.")
+jobs_app = typer.Typer(
+    no_args_is_help=True,
+    help="List, show, follow, extend and terminate jobs; open their web interface.",
+)
+jobs_app.command("open")(sessions.open_interface)
 
 JobId = Annotated[str, typer.Argument(metavar="ID", help="A job id.")]
 

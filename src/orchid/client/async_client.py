@@ -35,6 +35,7 @@ from orchid.schemas.jobs import (
     JobStatus,
 )
 from orchid.schemas.products import ComputeProduct, SupportByProvider
+from orchid.schemas.sessions import OpenSessionWithProvider, SessionType
 
 T = TypeVar("T")
 
@@ -226,6 +227,14 @@ class AsyncClient:
             await socket.close()
             raise Unreachable(self.url, f"connection closed ({exc})") from None
         return AsyncFollowStream(socket, job_id)
+
+    async def open_session(
+        self, job_id: str, rank: int = 0, session_type: SessionType = "WEB"
+    ) -> OpenSessionWithProvider:
+        """jobs.openInteractiveSession for one rank: for WEB, `session.redirect_client_to` is the
+        URL to open in a browser; for SHELL, `session.session_identifier` opens the shell
+        WebSocket."""
+        return await self._send(calls.open_session(job_id, rank, session_type))
 
     async def retrieve_products(self) -> SupportByProvider:
         return await self._send(calls.retrieve_products())

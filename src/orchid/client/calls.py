@@ -24,6 +24,11 @@ from orchid.schemas.jobs import (
     JobsSearchRequest,
 )
 from orchid.schemas.products import ComputeProduct, SupportByProvider
+from orchid.schemas.sessions import (
+    JobsOpenInteractiveSessionRequestItem,
+    OpenSessionWithProvider,
+    SessionType,
+)
 
 T = TypeVar("T")
 
@@ -135,6 +140,18 @@ def extend(items: Sequence[JobsExtendRequestItem]) -> Call[None]:
 def terminate(job_ids: Sequence[str]) -> Call[None]:
     body = BulkRequest[FindByStringId](items=[FindByStringId(id=i) for i in job_ids])
     return Call("POST", "/api/jobs/terminate", _nothing, body=body.model_dump(mode="json"))
+
+
+def open_session(
+    job_id: str, rank: int, session_type: SessionType
+) -> Call[OpenSessionWithProvider]:
+    item = JobsOpenInteractiveSessionRequestItem(id=job_id, rank=rank, session_type=session_type)
+    body = BulkRequest[JobsOpenInteractiveSessionRequestItem](items=[item])
+
+    def read(data: object) -> OpenSessionWithProvider:
+        return _reader(BulkResponse[OpenSessionWithProvider])(data).responses[0]  # type: ignore[no-any-return]
+
+    return Call("POST", "/api/jobs/interactiveSession", read, body=body.model_dump(mode="json"))
 
 
 def retrieve_products() -> Call[SupportByProvider]:

@@ -36,6 +36,7 @@ from orchid.schemas.jobs import (
     JobStatus,
 )
 from orchid.schemas.products import ComputeProduct, SupportByProvider
+from orchid.schemas.sessions import OpenSessionWithProvider, SessionType
 
 T = TypeVar("T")
 
@@ -257,6 +258,14 @@ class Client:
             stack.close()
             raise Unreachable(self.url, str(exc) or type(exc).__name__) from None
         return FollowStream(socket, stack, job_id)
+
+    def open_session(
+        self, job_id: str, rank: int = 0, session_type: SessionType = "WEB"
+    ) -> OpenSessionWithProvider:
+        """jobs.openInteractiveSession for one rank: for WEB, `session.redirect_client_to` is the
+        URL to open in a browser; for SHELL, `session.session_identifier` opens the shell
+        WebSocket."""
+        return self._send(calls.open_session(job_id, rank, session_type))
 
     def retrieve_products(self) -> SupportByProvider:
         """The products jobs may use, with what each provider supports for them."""
