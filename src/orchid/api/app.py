@@ -20,6 +20,7 @@ from orchid.api import (
     routes_files,
     routes_jobs,
     routes_sessions,
+    shell_ws,
 )
 from orchid.api.content_type import JsonBodies
 from orchid.api.guards import RequestGuards
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, auto_migrate: bool = True) -
     app.include_router(routes_catalog.router)
     app.include_router(routes_files.router)
     app.include_router(follow_ws.router)
+    app.include_router(shell_ws.router)
     orchid.web.mount(app)
     openapi.install(app)
     return app

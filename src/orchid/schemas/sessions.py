@@ -52,6 +52,9 @@ class ShellInitialize(Wire):
     session_identifier: str = Field(max_length=200)
     cols: int = Field(80, ge=1, le=1000)
     rows: int = Field(24, ge=1, le=1000)
+    # Orchid's extension: false runs the shell on plain pipes instead of a terminal (no echo, no
+    # prompt), for scripts; the client then ends its input with an `eof` request.
+    tty: bool = True
 
 
 class ShellInput(Wire):
@@ -65,4 +68,12 @@ class ShellResize(Wire):
     rows: int = Field(ge=1, le=1000)
 
 
-ShellRequest = Annotated[ShellInitialize | ShellInput | ShellResize, Field(discriminator="type")]
+class ShellEof(Wire):
+    """Orchid's extension: the end of the input (a shell without a terminal reads end of file)."""
+
+    type: Literal["eof"]
+
+
+ShellRequest = Annotated[
+    ShellInitialize | ShellInput | ShellResize | ShellEof, Field(discriminator="type")
+]

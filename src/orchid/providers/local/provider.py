@@ -27,6 +27,7 @@ from orchid.providers.base import (
     ProductShape,
     Provider,
     Queued,
+    ShellCommand,
     Started,
     WebTarget,
 )
@@ -95,7 +96,11 @@ class LocalProvider(Provider):
     ) -> None:
         self.id = provider_id
         self.capabilities = Capabilities(
-            time_extension=True, logs=True, containers=containers is not None, web=True
+            time_extension=True,
+            logs=True,
+            containers=containers is not None,
+            web=True,
+            shell=True,
         )
         self._containers = LocalContainers(provider_id, containers) if containers else None
         # Absolute, because it ends up in handles that must still mean the same after a restart.
@@ -212,6 +217,13 @@ class LocalProvider(Provider):
     async def web_target(self, job_id: str, rank: int) -> WebTarget:
         job = self._jobs.get(job_id)
         return web.target(job.dir if job is not None else self._jobs_dir / job_id, rank)
+
+    async def shell_command(self, job_id: str, rank: int) -> ShellCommand:
+        job = self._jobs.get(job_id)
+        if job is None or not 0 <= rank < len(job.replicas) or job.replicas[rank].ended:
+            raise ProviderError(f"rank {rank} of job {job_id} is not running")
+        env = process.replica_env(job.run.env, job_id, rank, job.run.replicas)
+        return web.shell_command(env, job.dir, job_id)
 
     # ---- starting ----
 

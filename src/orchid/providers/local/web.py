@@ -1,4 +1,5 @@
-"""The web interface of a local WEB replica: the port it listens on, chosen before it starts.
+"""Reaching a local replica: the web interface of a WEB replica (the port it listens on, chosen
+before it starts) and the shell of a shell session.
 
 The port is the application's declared one, or a free port of this machine picked for the
 replica. It is given to the replica in its environment and written to `rank-<r>.webport` in the
@@ -8,11 +9,14 @@ host's network, so the interface answers on 127.0.0.1.
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+from collections.abc import Mapping
 from pathlib import Path
 
 from orchid.errors import ProviderError
-from orchid.providers.base import JobRun, WebTarget
+from orchid.providers.base import JobRun, ShellCommand, WebTarget
 
 HOST = "127.0.0.1"
 
@@ -53,3 +57,18 @@ def target(job_dir: Path, rank: int) -> WebTarget:
     except (OSError, ValueError) as error:
         raise ProviderError(f"rank {rank} has no web interface: {error}") from error
     return WebTarget(HOST, port)
+
+
+def shell_command(env: Mapping[str, str], work: Path, job_id: str) -> ShellCommand:
+    """bash (sh without it) with the replica's environment, in its working folder."""
+    shell = shutil.which("bash", path=os.defpath) or "/bin/sh"
+    full = dict(env)
+    full.update(
+        {
+            "HOME": str(work),
+            "TERM": "xterm-256color",
+            "PS1": f"job-{job_id}:\\w\\$ ",
+        }
+    )
+    full.setdefault("LANG", "C.UTF-8")
+    return ShellCommand(argv=(shell,), env=full, cwd=str(work))
