@@ -1,4 +1,4 @@
-"""`orchid jobs list|show|follow|extend|terminate|open`."""
+"""`orchid jobs list|show|follow|extend|terminate|open|shell`."""
 
 from __future__ import annotations
 
@@ -22,9 +22,10 @@ from orchid.schemas.jobs import Job, JobIncludeFlags
 
 jobs_app = typer.Typer(
     no_args_is_help=True,
-    help="List, show, follow, extend and terminate jobs; open their web interface.",
+    help="List, show, follow, extend and terminate jobs; open their web interface or a shell.",
 )
 jobs_app.command("open")(sessions.open_interface)
+jobs_app.command("shell")(sessions.shell)
 
 JobId = Annotated[str, typer.Argument(metavar="ID", help="A job id.")]
 
