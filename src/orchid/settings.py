@@ -109,7 +109,9 @@ class Settings(BaseSettings):
         100, ge=1, description="Most follow streams open on one WebSocket (error frame 429)."
     )
     ws_max_frame_bytes: int = Field(
-        64 * 1024, ge=1024, description="Largest WebSocket frame a client may send."
+        64 * 1024,
+        ge=1024,
+        description="Largest follow-socket frame a client may send (error frame 413).",
     )
     ws_auth_seconds: float = Field(
         10.0,

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from orchid.errors import OrchidError
 
@@ -21,6 +22,14 @@ _HTTP_CODES = {
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
     415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+# The errorCode of a field whose pattern is not met, where it has one of its own.
+_PATTERN_CODES = {
+    "next": "INVALID_NEXT",
+    "filterIds": "INVALID_FILTER",
+    "filterProviderIds": "INVALID_FILTER",
 }
 
 
@@ -41,9 +50,23 @@ def describe_validation(errors: list[dict[str, object]] | list[object]) -> tuple
             return "the request body is not valid JSON", "MALFORMED_JSON"
         if kind == "missing":
             code = "MISSING_FIELD"
+        elif kind == "string_pattern_mismatch" and loc and loc[-1] in _PATTERN_CODES:
+            code = _PATTERN_CODES[loc[-1]]
         where = ".".join(loc) or "request"
         parts.append(f"{where}: {err.get('msg', 'invalid value')}")
     return "; ".join(parts) or "invalid request", code
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves on this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, Route) and route.methods:
+            # Asked with a method the route serves, a route on this path matches fully.
+            match, _ = route.matches({**request.scope, "method": next(iter(route.methods))})
+            if match == Match.FULL:
+                methods |= route.methods
+    return sorted(methods)
 
 
 def install(app: FastAPI) -> None:
@@ -62,10 +85,13 @@ def install(app: FastAPI) -> None:
         return JSONResponse(error_body(why, code), status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(request))
         return JSONResponse(
-            error_body(str(exc.detail), code), status_code=exc.status_code, headers=exc.headers
+            error_body(str(exc.detail), code), status_code=exc.status_code, headers=headers
         )
 
     @app.exception_handler(Exception)

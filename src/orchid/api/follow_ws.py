@@ -191,6 +191,12 @@ async def _receive_frames(conn: _Connection, runtime: Runtime) -> None:
             except UnicodeDecodeError:
                 await conn.error("", 400, "a binary frame must hold UTF-8 JSON", "MALFORMED_JSON")
                 continue
+        limit = runtime.settings.ws_max_frame_bytes
+        if len(text) > limit:
+            # (uvicorn's own bound, 16 MiB, also covers the interactive-session proxy)
+            why = f"a frame can be at most {limit} bytes (setting ws_max_frame_bytes)"
+            await conn.error("", 413, why, "FRAME_TOO_LARGE")
+            continue
         try:
             await _handle_frame(conn, text, runtime)
         except (_TooSlow, WebSocketDisconnect):

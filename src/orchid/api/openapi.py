@@ -19,12 +19,67 @@ ERROR_SCHEMA = {
 }
 
 _ERRORS = {
-    "400": "Bad input: malformed JSON, a missing or invalid field, an unknown application or product",
+    "400": "Bad input. Either the request breaks this schema (errorCode INVALID_REQUEST, "
+    "MISSING_FIELD, MALFORMED_JSON) or a rule no schema can state: a name that must exist "
+    "(UNKNOWN_APPLICATION, UNKNOWN_PRODUCT, UNKNOWN_PROVIDER, UNKNOWN_PARAMETER, ...), a path "
+    "that must lead inside a drive (INVALID_PATH), a bound that is a setting (TOO_MANY_ITEMS, "
+    "INVALID_NAME, PARAMETER_TOO_LARGE, TIME_ALLOCATION_TOO_LONG, QUERY_TOO_LONG), or text "
+    "that is not storable Unicode (INVALID_TEXT: a lone surrogate)",
     "401": "No bearer token, or an invalid one",
     "404": "Unknown id, or a job of another user",
     "409": "A conflict with the job's state, or a duplicate job",
     "413": "Too large: a request body, an upload chunk, a storage quota, a full disk",
+    "429": "Too many requests or jobs for this user now (Retry-After says when to retry)",
+    "502": "The provider refused the request",
+    "503": "The provider is unreachable for now; retry later",
 }
+
+# Every string a client sends is refused with 400 if it holds NUL (decision 15): the schema says
+# so with a pattern on every string that has no stricter rule of its own.
+NO_NUL = "^[^\\u0000]*$"
+
+
+def _forbid_nul(node: Any) -> None:
+    if isinstance(node, dict):
+        if (
+            node.get("type") == "string"
+            and not {"pattern", "enum", "const", "format"} & node.keys()
+        ):
+            node["pattern"] = NO_NUL
+        for value in node.values():
+            _forbid_nul(value)
+    elif isinstance(node, list):
+        for value in node:
+            _forbid_nul(value)
+
+
+def _require_discriminators(components: dict[str, Any]) -> None:
+    """A tagged union's tag is required in each of its variants: the server cannot tell them
+    apart without it (pydantic documents it as optional because the classes give it a default)."""
+    for node in _walk(components):
+        discriminator = node.get("discriminator")
+        if not isinstance(discriminator, dict):
+            continue
+        tag = discriminator.get("propertyName")
+        for ref in (discriminator.get("mapping") or {}).values():
+            variant = components.get(str(ref).rsplit("/", 1)[-1])
+            if isinstance(variant, dict) and tag:
+                required = variant.setdefault("required", [])
+                if tag not in required:
+                    required.append(tag)
+
+
+def _walk(node: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            found.append(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
 
 
 def install(app: FastAPI) -> None:
@@ -57,6 +112,11 @@ def install(app: FastAPI) -> None:
                     )
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)
+        _forbid_nul(schema.get("paths", {}))
+        for name, component in components.items():
+            if name != "CommonErrorMessage":  # `why` may quote what the client sent
+                _forbid_nul(component)
+        _require_discriminators(components)
         app.openapi_schema = schema
         return schema
 

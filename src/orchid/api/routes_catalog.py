@@ -12,7 +12,7 @@ from orchid.api.strict import StrictRoute
 from orchid.catalog import Catalog
 from orchid.errors import BadRequest, NotFound
 from orchid.schemas.apps import Application, ApplicationWithFavoriteAndTags
-from orchid.schemas.base import PageV2, Wire
+from orchid.schemas.base import NextToken, PageSize, PageV2, Wire
 from orchid.schemas.products import ComputeProduct
 
 router = APIRouter(tags=["catalog"], route_class=StrictRoute)
@@ -29,8 +29,8 @@ class ByNameAndVersion(Wire):
 
 
 class PageQuery(Wire):
-    items_per_page: int | None = None
-    next: str | None = None
+    items_per_page: PageSize | None = None
+    next: NextToken | None = None
 
 
 class ProductsQuery(PageQuery):
@@ -44,7 +44,7 @@ def _page(items: list[T], page: PageQuery) -> PageV2[T]:
     size = page.items_per_page if page.items_per_page and page.items_per_page > 0 else 50
     size = min(size, 1000)
     start = 0
-    if page.next is not None:
+    if page.next:
         if not page.next.isdigit():
             raise BadRequest("next is not a token this server issued", "INVALID_NEXT")
         start = int(page.next)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from pydantic import Field
 
 from orchid.api.auth import User
 from orchid.api.state import runtime_of
@@ -31,7 +32,7 @@ def _service(request: Request) -> JobService:
 
 
 class RetrieveQuery(JobIncludeFlags):
-    id: str
+    id: str = Field(min_length=1, max_length=100)
 
 
 class BrowseQuery(PaginationFields, JobIncludeFlags):

@@ -56,7 +56,7 @@ def _check_bulk(request: Request, parsed: Any) -> None:
 
 
 class StrictRoute(APIRoute):
-    refuse_nul = True
+    refuse_nul = True  # in the JSON body (query strings never may hold NUL)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -66,8 +66,8 @@ class StrictRoute(APIRoute):
 
         async def strict(request: Request) -> Response:
             for key, value in request.query_params.multi_items():
-                _check(key, "query", nul=self.refuse_nul)
-                _check(value, f"query {_printable(key)}", nul=self.refuse_nul)
+                _check(key, "query")
+                _check(value, f"query {_printable(key)}")
             if takes_json:
                 body = await request.body()
                 if body:
@@ -93,7 +93,7 @@ _UNPARSED = object()
 
 
 class FilesRoute(StrictRoute):
-    """The files API refuses NUL itself, with the code of what holds it (INVALID_PATH,
+    """In a body, the files API refuses NUL itself, with the code of what holds it (INVALID_PATH,
     INVALID_NAME, INVALID_TITLE): only lone surrogates are refused here."""
 
     refuse_nul = False

@@ -107,7 +107,6 @@ def serve(
         log_level=log_level,
         access_log=access_log,
         ws="websockets-sansio",
-        ws_max_size=settings.ws_max_frame_bytes,
     )
 
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from orchid.schemas.base import Wire
+from orchid.schemas.base import Bool, NextToken, PageSize, Wire
 from orchid.schemas.jobs import ResourceOwner
 from orchid.schemas.products import ProductReference
 
@@ -68,10 +68,10 @@ class DriveRenameItem(Wire):
 class ResourceFlags(Wire):
     """Flags common to resource browse/retrieve; accepted and mostly informational here."""
 
-    include_others: bool | None = None
-    include_updates: bool | None = None
-    include_support: bool | None = None
-    include_product: bool | None = None
+    include_others: Bool | None = None
+    include_updates: Bool | None = None
+    include_support: Bool | None = None
+    include_product: Bool | None = None
     filter_created_by: str | None = None
     filter_provider: str | None = None
     filter_product_id: str | None = None
@@ -84,15 +84,15 @@ class ResourceFlags(Wire):
 
 
 class DriveBrowseQuery(ResourceFlags):
-    items_per_page: int | None = None
-    next: str | None = None
+    items_per_page: PageSize | None = None
+    next: NextToken | None = None
     filter_member_files: str | None = None
     sort_by: str | None = None
     sort_direction: str | None = None
 
 
 class DriveRetrieveQuery(ResourceFlags):
-    id: str = Field(max_length=100)
+    id: str = Field(min_length=1, max_length=100)
 
 
 # ---- files ----
@@ -129,26 +129,26 @@ class UFile(Wire):
 
 
 class FileFlags(ResourceFlags):
-    include_permissions: bool | None = None
-    include_timestamps: bool | None = None
-    include_sizes: bool | None = None
-    include_unix_info: bool | None = None
-    include_metadata: bool | None = None
+    include_permissions: Bool | None = None
+    include_timestamps: Bool | None = None
+    include_sizes: Bool | None = None
+    include_unix_info: Bool | None = None
+    include_metadata: Bool | None = None
     filter_by_file_extension: str | None = None
-    filter_hidden_files: bool | None = None
-    allow_unsupported_include: bool | None = None
+    filter_hidden_files: Bool | None = None
+    allow_unsupported_include: Bool | None = None
 
 
 class FileBrowseQuery(FileFlags):
     path: str | None = Field(default=None, max_length=4096)
-    items_per_page: int | None = None
-    next: str | None = Field(default=None, max_length=20)
+    items_per_page: PageSize | None = None
+    next: NextToken | None = None
     sort_by: Literal["PATH", "SIZE", "MODIFIED_AT"] | None = None
     sort_direction: Literal["ascending", "descending"] | None = None
 
 
 class FileRetrieveQuery(FileFlags):
-    id: str = Field(max_length=4096)
+    id: str = Field(min_length=1, max_length=4096)
 
 
 class FileId(Wire):

@@ -2,29 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
 from orchid.domain.limits import MAX_ITEMS_TO_SKIP, MAX_TIMESTAMP_MS
 from orchid.domain.states import JobState
 from orchid.schemas.apps import Application, AppParameterValue, NameAndVersion
-from orchid.schemas.base import SimpleDuration, Wire
+from orchid.schemas.base import (
+    IDS_PATTERN,
+    NO_BOOL,
+    Bool,
+    Int,
+    NextToken,
+    PageSize,
+    SimpleDuration,
+    Wire,
+)
 from orchid.schemas.products import ComputeProduct, ProductReference, ResolvedSupport
+
+# A createdAt bound in ms: range-checked so it can never overflow the database's integers.
+Timestamp = Annotated[int, Field(ge=-MAX_TIMESTAMP_MS, le=MAX_TIMESTAMP_MS), NO_BOOL]
 
 
 class JobSpecification(Wire):
     application: NameAndVersion
     product: ProductReference
     name: str | None = None
-    replicas: int = 1
-    allow_duplicate_job: bool | None = False
+    replicas: Int = 1
+    allow_duplicate_job: Bool | None = False
     parameters: dict[str, AppParameterValue] | None = None
     resources: list[AppParameterValue] | None = None
     time_allocation: SimpleDuration | None = None
     opened_file: str | None = None
-    restart_on_exit: bool | None = None
-    ssh_enabled: bool | None = None
+    restart_on_exit: Bool | None = None
+    ssh_enabled: Bool | None = None
 
     @field_validator("replicas", mode="before")
     @classmethod
@@ -79,25 +91,25 @@ class Job(Wire):
 class JobIncludeFlags(Wire):
     """Flags of retrieve, browse and search. Absent, null and empty all mean 'not set'."""
 
-    include_others: bool | None = None
-    include_updates: bool | None = None
-    include_support: bool | None = None
-    include_product: bool | None = None
-    include_parameters: bool | None = None
-    include_application: bool | None = None
+    include_others: Bool | None = None
+    include_updates: Bool | None = None
+    include_support: Bool | None = None
+    include_product: Bool | None = None
+    include_parameters: Bool | None = None
+    include_application: Bool | None = None
     filter_application: str | None = None
     filter_state: JobState | None = None
     filter_created_by: str | None = None
-    filter_created_after: int | None = Field(None, ge=-MAX_TIMESTAMP_MS, le=MAX_TIMESTAMP_MS)
-    filter_created_before: int | None = Field(None, ge=-MAX_TIMESTAMP_MS, le=MAX_TIMESTAMP_MS)
+    filter_created_after: Timestamp | None = None
+    filter_created_before: Timestamp | None = None
     filter_provider: str | None = None
     filter_product_id: str | None = None
     filter_product_category: str | None = None
     hide_provider: str | None = None
     hide_product_id: str | None = None
     hide_product_category: str | None = None
-    filter_ids: str | None = None
-    filter_provider_ids: str | None = None
+    filter_ids: str | None = Field(None, pattern=IDS_PATTERN)
+    filter_provider_ids: str | None = Field(None, max_length=4000)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -116,10 +128,10 @@ class JobsExtendRequestItem(Wire):
 
 
 class PaginationFields(Wire):
-    items_per_page: int | None = Field(default=None, ge=-MAX_ITEMS_TO_SKIP, le=MAX_ITEMS_TO_SKIP)
-    next: str | None = None
+    items_per_page: PageSize | None = None
+    next: NextToken | None = None
     consistency: str | None = None
-    items_to_skip: int | None = Field(default=None, ge=0, le=MAX_ITEMS_TO_SKIP)
+    items_to_skip: Annotated[int, Field(ge=0, le=MAX_ITEMS_TO_SKIP), NO_BOOL] | None = None
     sort_by: str | None = None
     sort_direction: str | None = None
 

@@ -78,7 +78,7 @@ def browse(
     size = page.items_per_page if page.items_per_page and page.items_per_page > 0 else DEFAULT_PAGE
     size = min(size, MAX_PAGE)
     after = None
-    if page.next is not None:
+    if page.next:
         if not (page.next.isascii() and page.next.isdigit() and len(page.next) <= 18):
             raise BadRequest("next is not a token this server issued", "INVALID_NEXT")
         after = int(page.next)

@@ -156,7 +156,7 @@ class FileService:
     ) -> tuple[Located, Listing]:
         at = self.locate(user, path)
         start = 0
-        if next_token is not None:
+        if next_token:
             if not next_token.isascii() or not next_token.isdigit():
                 raise BadRequest("next is not a token this server issued", "INVALID_NEXT")
             start = int(next_token)
