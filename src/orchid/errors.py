@@ -67,3 +67,14 @@ class TooLarge(OrchidError):
 
     status_code = 413
     error_code = "TOO_LARGE"
+
+
+class TooManyRequests(OrchidError):
+    """Over a per-user limit. `retry_after` (seconds) is sent as Retry-After when known."""
+
+    status_code = 429
+    error_code = "TOO_MANY_REQUESTS"
+
+    def __init__(self, why: str, error_code: str | None = None, retry_after: int | None = None):
+        super().__init__(why, error_code)
+        self.retry_after = retry_after

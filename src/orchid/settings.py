@@ -100,6 +100,23 @@ class Settings(BaseSettings):
         200, ge=1, description="Longest search query and text filter value (400)."
     )
 
+    max_active_jobs_per_user: int = Field(
+        2000,
+        ge=1,
+        description="Most jobs one user may have active (queued, running or cancelling), "
+        "admins included (429 TOO_MANY_ACTIVE_JOBS).",
+    )
+    max_queued_jobs_per_user: int = Field(
+        1000,
+        ge=1,
+        description="Most jobs one user may have waiting in the queue (429 TOO_MANY_QUEUED_JOBS).",
+    )
+    creates_per_minute_per_user: int = Field(
+        3000,
+        ge=1,
+        description="Jobs one user may create per minute, in bursts up to as many (429 "
+        "RATE_LIMITED with Retry-After).",
+    )
     max_websockets: int = Field(
         20_000,
         ge=1,

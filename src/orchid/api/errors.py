@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
-from orchid.errors import OrchidError
+from orchid.errors import OrchidError, TooManyRequests
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,12 @@ def _allowed_methods(request: Request) -> list[str]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(OrchidError)
     async def _orchid(_: Request, exc: OrchidError) -> JSONResponse:
-        return JSONResponse(error_body(exc.why, exc.error_code), status_code=exc.status_code)
+        headers = {}
+        if isinstance(exc, TooManyRequests) and exc.retry_after is not None:
+            headers["Retry-After"] = str(exc.retry_after)
+        return JSONResponse(
+            error_body(exc.why, exc.error_code), status_code=exc.status_code, headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

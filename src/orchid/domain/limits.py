@@ -6,11 +6,12 @@ raises BadRequest with a stable errorCode and a `why` that names the bound and i
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
 from orchid.domain.durations import MS_PER_HOUR
-from orchid.errors import BadRequest
+from orchid.errors import BadRequest, TooManyRequests
 
 # Integers a client sends are range-checked against these before anything computes with them, so
 # no arithmetic can leave the 64-bit range of the database columns.
@@ -27,6 +28,24 @@ class Limits:
     max_time_allocation_ms: int = 24 * 365 * MS_PER_HOUR
     max_replicas: int = 10_000
     max_query_chars: int = 200
+    max_active_jobs_per_user: int = 2000
+    max_queued_jobs_per_user: int = 1000
+    creates_per_minute_per_user: int = 3000
+
+    def check_jobs_per_user(self, active: int, queued: int, adding: int) -> None:
+        """Per user and for every user (admins too): new jobs start queued and active."""
+        if queued + adding > self.max_queued_jobs_per_user:
+            raise TooManyRequests(
+                f"you have {queued} jobs waiting in the queue; at most "
+                f"{self.max_queued_jobs_per_user} may wait (setting max_queued_jobs_per_user)",
+                "TOO_MANY_QUEUED_JOBS",
+            )
+        if active + adding > self.max_active_jobs_per_user:
+            raise TooManyRequests(
+                f"you have {active} active jobs; at most {self.max_active_jobs_per_user} may be "
+                "active (setting max_active_jobs_per_user)",
+                "TOO_MANY_ACTIVE_JOBS",
+            )
 
     def check_bulk(self, count: int) -> None:
         if count > self.max_bulk_items:
@@ -103,3 +122,41 @@ def bad_text(text: str, *, nul: bool = True) -> str | None:
     if _SURROGATE.search(text) is not None:
         return "contains a lone surrogate (not valid Unicode)"
     return None
+
+
+class CreateRate:
+    """A token bucket per user: `per_minute` jobs a minute, in bursts up to as many. Pure: the
+    caller passes the time (monotonic seconds)."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._buckets: dict[str, tuple[float, float]] = {}  # user -> (tokens, at)
+
+    def _tokens(self, user: str, now: float) -> float:
+        tokens, at = self._buckets.get(user, (float(self.per_minute), now))
+        return min(float(self.per_minute), tokens + (now - at) * self.per_minute / 60.0)
+
+    def check(self, user: str, jobs: int, now: float) -> None:
+        """Raise TooManyRequests (with Retry-After) if `jobs` cannot be created now."""
+        tokens = self._tokens(user, now)
+        if jobs <= tokens:
+            return
+        if jobs > self.per_minute:
+            wait = 60
+        else:
+            wait = max(1, math.ceil((jobs - tokens) * 60.0 / self.per_minute))
+        raise TooManyRequests(
+            f"at most {self.per_minute} jobs a minute may be created (setting "
+            f"creates_per_minute_per_user); retry in {wait} s",
+            "RATE_LIMITED",
+            retry_after=wait,
+        )
+
+    def take(self, user: str, jobs: int, now: float) -> None:
+        self._buckets[user] = (self._tokens(user, now) - jobs, now)
+        if len(self._buckets) > 100_000:  # users that have refilled carry no information
+            self._buckets = {
+                u: (t, a)
+                for u, (t, a) in self._buckets.items()
+                if self._tokens(u, now) < self.per_minute
+            }

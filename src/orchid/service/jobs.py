@@ -11,12 +11,13 @@ import asyncio
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from orchid.catalog import Catalog
 from orchid.domain import states
-from orchid.domain.limits import Limits
+from orchid.domain.limits import CreateRate, Limits
 from orchid.domain.sessions import web_base_path
 from orchid.domain.states import ACTIVE_STATES, JobState, can_transition, ensure_transition
 from orchid.errors import BadRequest, Conflict, NotFound, NotSupported, ProviderError
@@ -83,6 +84,7 @@ class JobService:
     ) -> None:
         self.store = store
         self.limits = limits or Limits()
+        self.create_rate = CreateRate(self.limits.creates_per_minute_per_user)
         self.catalog = catalog
         self.providers = providers
         self.events = JobEvents()
@@ -172,6 +174,11 @@ class JobService:
         """Validate every item, then store them all in one transaction and hand them to their
         providers. Nothing is stored if any item is invalid."""
         self.limits.check_bulk(len(specs))
+        self.create_rate.check(user, len(specs), time.monotonic())
+        counts = self.store.active_counts(user)
+        self.limits.check_jobs_per_user(
+            sum(counts.values()), counts.get(JobState.IN_QUEUE, 0), len(specs)
+        )
         prepared = [self._prepare(user, spec, i, len(specs)) for i, spec in enumerate(specs)]
         for i, p in enumerate(prepared):
             if p.command.image is not None:
@@ -183,6 +190,7 @@ class JobService:
                 "DUPLICATE_JOB",
             )
         ids = self.store.insert_jobs([p.new for p in prepared], now_ms(), states.STATUS_QUEUED)
+        self.create_rate.take(user, len(ids), time.monotonic())
         for job_id, p in zip(ids, prepared, strict=True):
             log.info("%s created by %s (%s)", job_id, user, p.spec.application.name)
             run = JobRun(

@@ -239,6 +239,16 @@ class Store:
             )
             return {k for k in found if k is not None}
 
+    def active_counts(self, owner: str) -> dict[JobState, int]:
+        """How many jobs of this owner are in each active state (absent: none)."""
+        with self._sessions() as s:
+            rows = s.execute(
+                select(JobRow.state, func.count(JobRow.id))
+                .where(JobRow.owner == owner, JobRow.state.in_(_ACTIVE))
+                .group_by(JobRow.state)
+            )
+            return {JobState(state): int(count) for state, count in rows}
+
     def active_jobs(self) -> list[JobRecord]:
         """Every job that is not final, oldest first (with updates)."""
         with self._sessions() as s:
