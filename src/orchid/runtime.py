@@ -256,7 +256,7 @@ def build_runtime(settings: Settings, *, auto_migrate: bool = True) -> Runtime:
     catalog = setup.catalog({pid: p.capabilities for pid, p in providers.items()})
     service = JobService(store, catalog, providers, limits_of(settings))
     service_ref.append(service)
-    watcher = LogWatcher(service.events.publish)
+    watcher = LogWatcher(service.events.publish, poll_seconds=settings.log_poll_seconds)
     sessions = Sessions(service, load_key(settings.data_dir / "session.key"))
     return Runtime(
         settings,

@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     terminate_grace_seconds: float = Field(
         5.0, description="Time between SIGTERM and SIGKILL when a job is stopped."
     )
+    log_poll_seconds: float = Field(
+        0.5,
+        gt=0,
+        description="Interval of the stat poll of followed job folders, which delivers log "
+        "lines written where inotify cannot see (network filesystems, Slurm nodes).",
+    )
     keepalive_seconds: float = Field(
         15.0, description='Interval of {"ping":"pong"} keep-alive frames on follow streams.'
     )

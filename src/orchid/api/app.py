@@ -29,6 +29,26 @@ from orchid.runtime import Runtime, build_runtime
 from orchid.settings import Settings
 
 
+def _say_goodbye_on_sigterm(loop: asyncio.AbstractEventLoop) -> None:
+    """On SIGTERM, first end the follow streams with a frame that tells clients to reconnect,
+    then hand the signal to the server's own handler (uvicorn: stop accepting, finish in-flight
+    calls, close the sockets, shut down). Jobs keep running: stopping Orchid never stops them."""
+    previous = signal.getsignal(signal.SIGTERM)
+    if not callable(previous):
+        return  # not run by a server that handles SIGTERM itself
+
+    def hand_over() -> None:
+        loop.remove_signal_handler(signal.SIGTERM)
+        signal.signal(signal.SIGTERM, previous)
+        signal.raise_signal(signal.SIGTERM)
+
+    def on_sigterm() -> None:
+        task = loop.create_task(follow_ws.farewell())
+        task.add_done_callback(lambda _: hand_over())
+
+    loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+
+
 def create_app(settings: Settings | None = None, *, auto_migrate: bool = True) -> FastAPI:
     settings = settings or Settings()
 
@@ -40,6 +60,7 @@ def create_app(settings: Settings | None = None, *, auto_migrate: bool = True) -
         # SIGHUP reloads the application files (`orchid apps reload` sends it).
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGHUP, runtime.reload_catalog)
+        _say_goodbye_on_sigterm(loop)
         # Everything allocated so far lives as long as the process: keep the collector from
         # re-scanning it (full collections otherwise pause requests for tens of milliseconds).
         gc.freeze()

@@ -215,11 +215,34 @@ async def _auth_deadline(conn: _Connection, seconds: float) -> None:
         conn.close(CLOSE_NO_AUTH, f"no authenticated jobs.follow within {seconds:g} s")
 
 
-def close_all(code: int = CLOSE_SHUTDOWN, reason: str = "the server is shutting down") -> int:
-    """Ask every open socket to close with `code`; returns how many were open."""
-    for conn in list(_open):
-        conn.close(code, reason)
-    return len(_open)
+RESTARTING = "the server is restarting; reconnect to resume (logs are on disk, nothing is lost)"
+
+
+async def farewell(timeout: float = 1.0) -> int:
+    """Before a shutdown: end every follow stream with a final response frame (503
+    SERVER_RESTARTING) that tells its client to reconnect, then close every socket with 1012.
+    Bounded by `timeout` (a client that does not read gets the close code alone). Returns how
+    many sockets were open."""
+    conns = list(_open)
+
+    async def one(conn: _Connection) -> None:
+        streams = list(conn.streams.items())
+        for _, task in streams:
+            task.cancel()
+        for _, task in streams:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for stream_id, _ in streams:
+            await conn.error(stream_id, 503, RESTARTING, "SERVER_RESTARTING")
+
+    if conns:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(
+                asyncio.gather(*(one(c) for c in conns), return_exceptions=True), timeout
+            )
+    for conn in conns:
+        conn.close(CLOSE_SHUTDOWN, RESTARTING)
+    return len(conns)
 
 
 @router.websocket("/api/jobs")

@@ -11,6 +11,7 @@ import asyncio
 import codecs
 import contextlib
 import logging
+import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -62,41 +63,68 @@ class LogTail:
 
 
 class LogWatcher:
-    """One inotify instance for all watched job folders; a write in a folder publishes its job."""
+    """Turns writes to watched job folders into job notifications (`publish(job_id)`).
 
-    def __init__(self, publish: Callable[[str], None]) -> None:
+    Two sources, one for each kind of filesystem: one inotify instance for all folders (instant,
+    local writes only), and one stat poll for all folders every `poll_seconds` (sizes and mtimes
+    of the folder's files), which sees what inotify cannot: ranks on other nodes writing to a
+    network filesystem (Slurm). A folder's first poll always notifies, so nothing written
+    between a follower's first read and the first poll waits for a later write.
+    """
+
+    def __init__(
+        self, publish: Callable[[str], None], *, poll_seconds: float = 0.5, inotify: bool = True
+    ) -> None:
         self._publish = publish
+        self._poll_seconds = poll_seconds
+        self._use_inotify = inotify
         self._inotify: INotify | None = None
+        self._poller: asyncio.Task[None] | None = None
         self._wd_to_job: dict[int, str] = {}
         self._job_to_wd: dict[str, int] = {}
+        self._folders: dict[str, Path] = {}
+        self._seen: dict[str, _Snapshot] = {}
         self._refs: Counter[str] = Counter()
 
     def start(self) -> None:
-        self._inotify = INotify()
-        asyncio.get_running_loop().add_reader(self._inotify.fileno(), self._on_readable)
+        loop = asyncio.get_running_loop()
+        if self._use_inotify:
+            try:
+                self._inotify = INotify()
+            except OSError as exc:  # out of inotify instances: the poll still works
+                log.warning("inotify is not available, polling logs only: %s", exc)
+            else:
+                loop.add_reader(self._inotify.fileno(), self._on_readable)
+        self._poller = loop.create_task(self._poll())
 
     def close(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            self._poller = None
         if self._inotify is not None:
             asyncio.get_running_loop().remove_reader(self._inotify.fileno())
             self._inotify.close()
             self._inotify = None
 
     def watch(self, job_id: str, folder: Path) -> bool:
-        """Start watching a job folder (reference counted). False if it cannot be watched, in
-        which case the follower falls back to polling."""
-        if self._inotify is None:
+        """Start watching a job folder (reference counted). False if the watcher is not running,
+        in which case the follower polls by itself."""
+        if self._poller is None:
             return False
         if self._refs[job_id] == 0:
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-                wd = self._inotify.add_watch(
-                    folder, flags.MODIFY | flags.CREATE | flags.CLOSE_WRITE
-                )
-            except OSError as exc:
-                log.warning("%s cannot watch logs in %s: %s", job_id, folder, exc)
-                return False
-            self._wd_to_job[wd] = job_id
-            self._job_to_wd[job_id] = wd
+            self._folders[job_id] = folder
+            self._seen.pop(job_id, None)
+            if self._inotify is not None:
+                try:
+                    folder.mkdir(parents=True, exist_ok=True)
+                    wd = self._inotify.add_watch(
+                        folder, flags.MODIFY | flags.CREATE | flags.CLOSE_WRITE
+                    )
+                except OSError as exc:
+                    log.warning("%s cannot watch logs in %s (polling): %s", job_id, folder, exc)
+                else:
+                    self._wd_to_job[wd] = job_id
+                    self._job_to_wd[job_id] = wd
         self._refs[job_id] += 1
         return True
 
@@ -106,6 +134,8 @@ class LogWatcher:
         self._refs[job_id] -= 1
         if self._refs[job_id] == 0:
             del self._refs[job_id]
+            self._folders.pop(job_id, None)
+            self._seen.pop(job_id, None)
             wd = self._job_to_wd.pop(job_id, None)
             if wd is not None:
                 self._wd_to_job.pop(wd, None)
@@ -120,3 +150,43 @@ class LogWatcher:
         for job_id in jobs:
             if job_id is not None:
                 self._publish(job_id)
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self._poll_seconds)
+            if not self._folders:
+                continue
+            folders = dict(self._folders)
+            try:
+                # In a thread: a stat on a network filesystem can stall.
+                snapshots = await asyncio.to_thread(_scan_all, folders)
+            except Exception:
+                log.exception("polling log folders failed")
+                continue
+            for job_id, snapshot in snapshots.items():
+                if job_id not in self._folders:
+                    continue  # unwatched meanwhile
+                if job_id not in self._seen or self._seen[job_id] != snapshot:
+                    self._seen[job_id] = snapshot
+                    self._publish(job_id)
+
+
+# A folder's files as (name, size, mtime in ns); None when it cannot be read.
+_Snapshot = frozenset[tuple[str, int, int]] | None
+
+
+def _scan(folder: Path) -> _Snapshot:
+    try:
+        with os.scandir(folder) as entries:
+            found = set()
+            for entry in entries:
+                if entry.is_file(follow_symlinks=False):
+                    st = entry.stat(follow_symlinks=False)
+                    found.add((entry.name, st.st_size, st.st_mtime_ns))
+            return frozenset(found)
+    except OSError:
+        return None
+
+
+def _scan_all(folders: dict[str, Path]) -> dict[str, _Snapshot]:
+    return {job_id: _scan(folder) for job_id, folder in folders.items()}
