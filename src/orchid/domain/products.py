@@ -19,6 +19,8 @@ class Capabilities:
     web: bool = False
     # Opens a terminal inside a running replica (sessionType SHELL).
     shell: bool = False
+    # Makes folders of the user's drives visible inside the job (resources, file parameters).
+    mounts: bool = False
 
 
 @dataclass(frozen=True)

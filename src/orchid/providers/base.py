@@ -20,6 +20,8 @@ from typing import Any, Literal, Protocol
 
 from orchid.domain.products import Capabilities as Capabilities
 from orchid.domain.products import ProductShape as ProductShape
+from orchid.domain.sandbox import Mount as Mount
+from orchid.domain.sandbox import UnixIdentity as UnixIdentity
 from orchid.domain.sessions import WebTarget as WebTarget
 from orchid.errors import NotSupported
 
@@ -46,6 +48,15 @@ class JobRun:
     image: str | None = None
     # Set for a WEB application: where its replicas serve their web interface (decision 13).
     web: WebRun | None = None
+    # The host folder the job sees as /work (decision 12: a folder of its owner's Home drive). None:
+    # the provider keeps one of its own for the job, next to (never inside) its bookkeeping files.
+    workdir: Path | None = None
+    # Further folders or files the job sees, below /work (decision 12). Only given to a provider
+    # whose capabilities say `mounts`.
+    mounts: tuple[Mount, ...] = ()
+    # The account the job runs as (decision 10). None: the account that runs Orchid, which must not
+    # be root for a job to start (the provider refuses, the job fails with the reason).
+    identity: UnixIdentity | None = None
 
 
 @dataclass(frozen=True)
