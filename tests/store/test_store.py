@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +24,7 @@ from orchid.settings import Settings
 from orchid.store import migrate
 from orchid.store.filters import JobFilter
 from orchid.store.models import Base, JobRow, JobUpdateRow, TokenRow
-from orchid.store.records import NewJob
+from orchid.store.records import JobRecord, NewJob
 from orchid.store.repository import Store
 from tests.service.helpers import catalog
 
@@ -199,6 +200,17 @@ def new_job(
         duplicate_key=duplicate_key,
         time_allocation_ms=None,
     )
+
+
+def test_the_job_shape_and_the_jobs_table_name_the_same_fields() -> None:
+    # Rows and records are mapped by name (store/records.py): a column without a field, or a
+    # field without a column, would be silently lost on the way in or out.
+    columns = {column.name for column in JobRow.__table__.columns}
+    new_fields = {f.name for f in dataclasses.fields(NewJob)}
+    record_fields = {f.name for f in dataclasses.fields(JobRecord)} - {"updates"}
+
+    assert new_fields < columns
+    assert columns - {"duplicate_key"} == record_fields
 
 
 def test_the_database_rejects_an_unknown_state(store: Store) -> None:

@@ -71,11 +71,20 @@ def status_completed(exit_codes: Mapping[int, int]) -> str:
     return f"Your job has completed (exit codes {per_rank})"
 
 
+def time_limit_ms(time_allocation_ms: int | None, extension_ms: int) -> int | None:
+    """How long a job may run: its time allocation plus every extension; None without an
+    allocation (the job runs until it ends)."""
+    if time_allocation_ms is None:
+        return None
+    return time_allocation_ms + extension_ms
+
+
 def expires_at(
     state: JobState, started_at: int | None, time_allocation_ms: int | None, extension_ms: int
 ) -> int | None:
     """startedAt + timeAllocation + extensions; null before the start, without an allocation,
     and once the job is final."""
-    if state.is_final or started_at is None or time_allocation_ms is None:
+    limit = time_limit_ms(time_allocation_ms, extension_ms)
+    if state.is_final or started_at is None or limit is None:
         return None
-    return started_at + time_allocation_ms + extension_ms
+    return started_at + limit

@@ -313,9 +313,7 @@ class JobService:
             image=command.image,
             replicas=record.replicas,
             product=self.catalog.shape(spec.product),
-            time_allocation_ms=(record.time_allocation_ms or 0) + record.extension_ms
-            if record.time_allocation_ms is not None
-            else None,
+            time_allocation_ms=record.time_limit_ms,
             handle=record.provider_handle,
             cancelling=record.state == JobState.CANCELING,
             web=_web_run(app, record.id, record.replicas),
@@ -333,8 +331,9 @@ class JobService:
             ms = item.requested_time.ms
             if ms <= 0:
                 raise BadRequest("requestedTime must be longer than 0", "INVALID_TIME_ALLOCATION")
-            already = (record.time_allocation_ms or 0) + record.extension_ms
-            already += sum(m for r, m, _ in checked if r.id == record.id)
+            already = (record.time_limit_ms or 0) + sum(
+                m for r, m, _ in checked if r.id == record.id
+            )
             self.limits.check_time_allocation(
                 already + ms, "the time allocation with its extensions"
             )
@@ -356,9 +355,9 @@ class JobService:
             # Persist first: if Orchid crashes after the provider call, the deadline is not lost.
             self.store.add_extension(record.id, ms)
             current = self.store.get(record.id, with_updates=False)
-            assert current is not None and current.time_allocation_ms is not None
+            assert current is not None and current.time_limit_ms is not None
             try:
-                await provider.extend(record.id, current.time_allocation_ms + current.extension_ms)
+                await provider.extend(record.id, current.time_limit_ms)
             except ProviderError:
                 self.store.add_extension(record.id, -ms)
                 raise

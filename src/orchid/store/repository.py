@@ -33,7 +33,7 @@ from orchid.domain.states import ACTIVE_STATES, JobState
 from orchid.errors import Conflict
 from orchid.store.filters import JobFilter
 from orchid.store.models import JobRow, JobUpdateRow, TokenRow, UserRow
-from orchid.store.records import JobRecord, NewJob, UpdateRecord
+from orchid.store.records import JobRecord, NewJob, UpdateRecord, insert_values, job_record
 
 _ACTIVE = [s.value for s in ACTIVE_STATES]
 _JOBS: Table = JobRow.__table__  # type: ignore[assignment]
@@ -116,26 +116,7 @@ class Store:
     def insert_jobs(self, jobs: Sequence[NewJob], now: int, status: str) -> list[str]:
         """Insert jobs IN_QUEUE with their first update, all or nothing. Returns their ids."""
         with self._sessions.begin() as s:
-            rows = [
-                JobRow(
-                    owner=j.owner,
-                    project=j.project,
-                    created_at=now,
-                    state=JobState.IN_QUEUE.value,
-                    app_name=j.app_name,
-                    app_version=j.app_version,
-                    product_provider=j.product_provider,
-                    product_category=j.product_category,
-                    product_id=j.product_id,
-                    name=j.name,
-                    replicas=j.replicas,
-                    specification=j.specification,
-                    duplicate_key=j.duplicate_key,
-                    time_allocation_ms=j.time_allocation_ms,
-                    extension_ms=0,
-                )
-                for j in jobs
-            ]
+            rows = [JobRow(**insert_values(j, now)) for j in jobs]
             s.add_all(rows)
             s.flush()
             s.add_all(
@@ -158,7 +139,7 @@ class Store:
             if row is None:
                 return None
             updates = _updates_for(conn, [key]).get(key, ()) if with_updates else ()
-            return _record(row, updates)
+            return job_record(row, updates)
 
     def apply(
         self,
@@ -206,7 +187,7 @@ class Store:
                     status=status,
                 )
             )
-            return _record(row, ())
+            return job_record(row, ())
 
     def set_handle(self, job_id: str, handle: dict[str, Any], provider_job_id: str | None) -> None:
         with self._sessions.begin() as s:
@@ -256,7 +237,7 @@ class Store:
                 s.scalars(select(JobRow).where(JobRow.state.in_(_ACTIVE)).order_by(JobRow.id))
             )
             updates = _updates_for(s, [r.id for r in rows])
-            return [_record(r, updates.get(r.id, ())) for r in rows]
+            return [job_record(r, updates.get(r.id, ())) for r in rows]
 
     def browse(
         self,
@@ -278,7 +259,7 @@ class Store:
         with self._sessions() as s:
             rows = list(s.scalars(stmt))
             updates = _updates_for(s, [r.id for r in rows]) if with_updates else {}
-            return [_record(r, updates.get(r.id, ())) for r in rows]
+            return [job_record(r, updates.get(r.id, ())) for r in rows]
 
     def count_jobs(self) -> int:
         with self._sessions() as s:
@@ -350,28 +331,3 @@ def _updates_for(s: Session | Connection, ids: list[int]) -> dict[int, tuple[Upd
             UpdateRecord(timestamp, JobState(state) if state is not None else None, status)
         )
     return {k: tuple(v) for k, v in grouped.items()}
-
-
-def _record(row: Any, updates: tuple[UpdateRecord, ...]) -> JobRecord:
-    """A snapshot from an ORM row or a Core row (both have the columns as attributes)."""
-    return JobRecord(
-        id=str(row.id),
-        owner=row.owner,
-        project=row.project,
-        created_at=row.created_at,
-        state=JobState(row.state),
-        app_name=row.app_name,
-        app_version=row.app_version,
-        product_provider=row.product_provider,
-        product_category=row.product_category,
-        product_id=row.product_id,
-        name=row.name,
-        replicas=row.replicas,
-        specification=row.specification,
-        time_allocation_ms=row.time_allocation_ms,
-        extension_ms=row.extension_ms,
-        started_at=row.started_at,
-        provider_handle=row.provider_handle,
-        provider_job_id=row.provider_job_id,
-        updates=updates,
-    )
