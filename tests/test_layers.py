@@ -6,7 +6,7 @@ upward import fails, and so does a cycle between two modules, even inside one la
 
     cli ─┬─> api ──> runtime ──> config
          │     │        └──────> service ──> catalog ──> invocation ──> schemas ──> domain ──> errors
-         │     └──> web          └─> store, providers (──> domain)
+         │     └──> web          └─> store, storage, providers, identity (──> domain)
          └─> client ──> invocation, schemas, domain
 """
 
@@ -37,8 +37,10 @@ LAYERS: dict[str, set[str]] = {
     "providers": BOTTOM,
     # drives on disk: the only code that turns a UCloud path into a host path
     "storage": BOTTOM,
+    # Unix accounts: looking them up, refusing uid 0, creating orchid-<name> (the only useradd)
+    "identity": BOTTOM,
     "catalog": WIRE | {"invocation"},
-    "service": WIRE | {"invocation", "store", "storage", "providers", "catalog"},
+    "service": WIRE | {"invocation", "store", "storage", "providers", "catalog", "identity"},
     "config": WIRE | {"providers"},
     # the composition root: builds the store, providers, catalog and services from settings
     "runtime": WIRE | {"settings", "store", "storage", "providers", "catalog", "config", "service"},

@@ -390,3 +390,19 @@ def test_browse_through_the_service_pages_with_an_opaque_next(
     )
     assert [j.id for j in detailed.items] == [jobs["web"]]
     assert [u.status for u in detailed.items[0].updates] == ["queued", "r"]
+
+
+# ---- users' Unix accounts ----
+
+
+def test_a_user_can_be_mapped_to_a_unix_account_and_remapped(store: Store) -> None:
+    store.create_user("alice", NOW, "acct1")
+    store.create_user("bob", NOW)
+
+    assert store.unix_user_of("alice") == (True, "acct1")
+    assert store.unix_user_of("bob") == (True, None)
+    assert store.unix_user_of("nobody") == (False, None)
+
+    assert store.set_unix_user("bob", "acct2") is True
+    assert store.set_unix_user("nobody", "acct2") is False
+    assert store.unix_user_of("bob") == (True, "acct2")

@@ -110,19 +110,46 @@ def serve(
     )
 
 
+UnixUser = Annotated[
+    str | None,
+    typer.Option(
+        "--unix-user",
+        metavar="ACCOUNT",
+        help="Existing Unix account the user's jobs run as and files belong to (never uid 0). "
+        "Default: orchid-<name>, created on first use when Orchid runs as root.",
+    ),
+]
+
+
 @users_app.command("create")
-def users_create(name: str, data_dir: DataDir = None) -> None:
+def users_create(name: str, unix_user: UnixUser = None, data_dir: DataDir = None) -> None:
     """Create a user and print a bearer token for it (the last line of output)."""
     from orchid.runtime import open_accounts
 
     try:
         with open_accounts(_settings(data_dir)) as accounts:
-            token = accounts.create_user(name)
+            token = accounts.create_user(name, unix_user)
     except OrchidError as exc:
         _fail(exc.why)
         return
-    typer.echo(f"Created user {name!r}. Bearer token:", err=True)
+    mapped = f" (Unix account {unix_user})" if unix_user else ""
+    typer.echo(f"Created user {name!r}{mapped}. Bearer token:", err=True)
     typer.echo(token)
+
+
+@users_app.command("map")
+def users_map(name: str, account: str, data_dir: DataDir = None) -> None:
+    """Map an existing user to an existing Unix account (never uid 0): its next jobs run as it
+    and its new files belong to it."""
+    from orchid.runtime import open_accounts
+
+    try:
+        with open_accounts(_settings(data_dir)) as accounts:
+            accounts.map_unix_user(name, account)
+    except OrchidError as exc:
+        _fail(exc.why)
+        return
+    typer.echo(f"User {name!r} now runs as Unix account {account!r}")
 
 
 @users_app.command("token")

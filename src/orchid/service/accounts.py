@@ -1,4 +1,4 @@
-"""Users and their bearer tokens.
+"""Users, their bearer tokens and the Unix accounts they are mapped to (decision 10).
 
 Tokens are stored as their SHA-256 only (see the store); a token seen once is remembered in memory,
 so an authenticated request costs no database read after the first.
@@ -6,7 +6,8 @@ so an authenticated request costs no database read after the first.
 
 from __future__ import annotations
 
-from orchid.errors import Unauthorized
+from orchid.errors import NotFound, Unauthorized
+from orchid.identity import accounts as unix
 from orchid.service.clock import now_ms
 from orchid.store.repository import Store
 
@@ -31,9 +32,22 @@ class Accounts:
     def has_users(self) -> bool:
         return bool(self._store.usernames())
 
-    def create_user(self, name: str) -> str:
-        """Create a user and return its first bearer token. Raises Conflict if it exists."""
-        return self._store.create_user(name, now_ms())
+    def create_user(self, name: str, unix_user: str | None = None) -> str:
+        """Create a user and return its first bearer token. With `unix_user`, the user's jobs
+        run as (and its files belong to) that existing account.
+
+        Raises Conflict if the user exists; UnknownAccount / RootAccount (nothing is stored) if
+        the account does not exist or has uid 0."""
+        if unix_user is not None:
+            unix.lookup(unix_user)
+        return self._store.create_user(name, now_ms(), unix_user)
+
+    def map_unix_user(self, name: str, unix_user: str) -> None:
+        """Map an existing user to an existing Unix account. Raises NotFound (no such user),
+        UnknownAccount or RootAccount; a refused mapping leaves the previous one in place."""
+        unix.lookup(unix_user)
+        if not self._store.set_unix_user(name, unix_user):
+            raise NotFound(f"no user named {name!r}", "USER_NOT_FOUND")
 
     def create_token(self, name: str) -> str | None:
         """A new bearer token for an existing user; None when there is no such user."""

@@ -38,6 +38,8 @@ class UserRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[int] = mapped_column(BigInteger)
+    # The Unix account the operator mapped this user to (decision 10); None: Orchid's own rule.
+    unix_user: Mapped[str | None] = mapped_column(String(32))
 
 
 class TokenRow(Base):
@@ -80,6 +82,10 @@ class JobRow(Base):
     started_at: Mapped[int | None] = mapped_column(BigInteger)
     provider_handle: Mapped[dict[str, object] | None] = mapped_column(JSON)
     provider_job_id: Mapped[str | None] = mapped_column(String(200))
+    # The Unix account the job runs as, fixed at create so a restart re-attaches it unchanged.
+    run_as_user: Mapped[str | None] = mapped_column(String(32))
+    run_as_uid: Mapped[int | None] = mapped_column(Integer)
+    run_as_gid: Mapped[int | None] = mapped_column(Integer)
 
 
 class JobUpdateRow(Base):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from orchid.domain.sandbox import UnixIdentity
 from orchid.domain.states import JobState, expires_at, time_limit_ms
 
 
@@ -37,6 +38,18 @@ class JobFields:
     # The specification exactly as accepted (wire format), so reads return what the user asked for.
     specification: str
     time_allocation_ms: int | None
+    # The Unix account the job runs as (decision 10), fixed at create so that a restart re-attaches
+    # the job as the same account even if the user's mapping changed meanwhile. None: unknown (a
+    # job stored before identities existed).
+    run_as_user: str | None = field(default=None, kw_only=True)
+    run_as_uid: int | None = field(default=None, kw_only=True)
+    run_as_gid: int | None = field(default=None, kw_only=True)
+
+    @property
+    def run_as(self) -> UnixIdentity | None:
+        if self.run_as_user is None or self.run_as_uid is None or self.run_as_gid is None:
+            return None
+        return UnixIdentity(self.run_as_user, self.run_as_uid, self.run_as_gid)
 
 
 @dataclass(frozen=True)

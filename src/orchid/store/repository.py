@@ -81,12 +81,13 @@ class Store:
 
     # ---- users and tokens ----
 
-    def create_user(self, username: str, now: int) -> str:
-        """Create a user and return a new bearer token for it. Raises Conflict if it exists."""
+    def create_user(self, username: str, now: int, unix_user: str | None = None) -> str:
+        """Create a user (mapped to `unix_user`, if given) and return a new bearer token for it.
+        Raises Conflict if it exists."""
         token = "orchid_" + secrets.token_urlsafe(32)
         try:
             with self._sessions.begin() as s:
-                s.add(UserRow(username=username, created_at=now))
+                s.add(UserRow(username=username, created_at=now, unix_user=unix_user))
                 s.flush()
                 s.add(TokenRow(token_hash=hash_token(token), username=username, created_at=now))
         except IntegrityError as exc:
@@ -106,6 +107,22 @@ class Store:
             return s.scalar(
                 select(TokenRow.username).where(TokenRow.token_hash == hash_token(token))
             )
+
+    def set_unix_user(self, username: str, unix_user: str | None) -> bool:
+        """Map a user to a Unix account (None: remove the mapping). False if there is no user."""
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(UserRow).where(UserRow.username == username).values(unix_user=unix_user)
+            )
+            return done.rowcount > 0
+
+    def unix_user_of(self, username: str) -> tuple[bool, str | None]:
+        """(whether the user exists, the Unix account it is mapped to or None)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(UserRow.unix_user).where(UserRow.username == username)
+            ).first()
+        return (False, None) if row is None else (True, row.unix_user)
 
     def usernames(self) -> list[str]:
         with self._sessions() as s:
