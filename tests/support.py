@@ -61,7 +61,7 @@ class Server:
     def log_path(self) -> Path:
         return self.data_dir / "server.log"
 
-    def start(self, timeout: float = 20.0) -> Server:
+    def start(self, timeout: float = 60.0) -> Server:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - the server process owns it
         self.process = subprocess.Popen(
@@ -84,7 +84,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"orchid serve exited:\n{self.log_path.read_text()}")
             try:
-                httpx.get(f"{self.url}/openapi.json", timeout=1.0)
+                httpx.get(f"{self.url}/openapi.json", timeout=10.0)
                 return self
             except httpx.TransportError:
                 time.sleep(0.05)
