@@ -155,6 +155,12 @@ def test_browse_sorts_and_pages(alice: Api) -> None:
         assert upload(alice, f"/{h}/s/f{i}", b"x" * size).status_code == 200
     assert names(alice, f"/{h}/s") == ["f0", "f1", "f2"]
     assert names(alice, f"/{h}/s", sortBy="SIZE") == ["f1", "f2", "f0"]
+    # A folder has no size to show: it sorts before the files, largest files first descending
+    assert bulk(alice, "POST", "/api/files/folder", {"id": f"/{h}/s/dir"}).status_code == 200
+    assert names(alice, f"/{h}/s", sortBy="SIZE") == ["dir", "f1", "f2", "f0"]
+    by_size_down = names(alice, f"/{h}/s", sortBy="SIZE", sortDirection="descending")
+    assert by_size_down == ["f0", "f2", "f1", "dir"]
+    assert bulk(alice, "DELETE", "/api/files", {"id": f"/{h}/s/dir"}).status_code == 200
     assert names(alice, f"/{h}/s", sortBy="PATH", sortDirection="descending") == [
         "f2",
         "f1",

@@ -164,7 +164,15 @@ class FileService:
         if hide_hidden:
             entries = [e for e in entries if not e.name.startswith(".")]
         if sort_by == "SIZE":
-            entries.sort(key=lambda e: (e.size, e.name), reverse=descending)
+            # A folder shows no size (UFile sizeInBytes is null): folders come before files.
+            entries.sort(
+                key=lambda e: (
+                    e.kind != "DIRECTORY",
+                    e.size if e.kind != "DIRECTORY" else 0,
+                    e.name,
+                ),
+                reverse=descending,
+            )
         elif sort_by == "MODIFIED_AT":
             entries.sort(key=lambda e: (e.modified_at, e.name), reverse=descending)
         else:

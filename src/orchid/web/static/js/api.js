@@ -29,7 +29,8 @@ export class ApiError extends Error {
  * data directory changed): the app then asks the user to sign in again. */
 export const UNAUTHORIZED_EVENT = "orchid:unauthorized";
 
-async function call(method, path, { query, body, token = session.token, signal } = {}) {
+/** One API call: resolves to the JSON answer, or throws ApiError with the server's `why`. */
+export async function call(method, path, { query, body, token = session.token, signal } = {}) {
   const url = new URL(path, location.origin);
   for (const [key, value] of Object.entries(query ?? {})) {
     if (value !== null && value !== undefined && value !== "") url.searchParams.set(key, String(value));

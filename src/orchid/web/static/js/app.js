@@ -1,6 +1,7 @@
 // The entry point: routes, the header, and what happens when the token stops working.
 
 import { UNAUTHORIZED_EVENT, session } from "./api.js";
+import * as filesPage from "./pages/files.js";
 import * as jobPage from "./pages/job.js";
 import * as jobsPage from "./pages/jobs.js";
 import * as newJobPage from "./pages/new.js";
@@ -12,6 +13,7 @@ const routes = [
   { pattern: /^\/jobs$/, page: jobsPage, nav: "jobs" },
   { pattern: /^\/jobs\/([^/]+)$/, keys: ["id"], page: jobPage, nav: "jobs" },
   { pattern: /^\/new$/, page: newJobPage, nav: "new" },
+  { pattern: /^\/files$/, page: filesPage, nav: "files" },
 ];
 
 const main = document.getElementById("main");

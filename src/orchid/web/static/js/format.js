@@ -118,3 +118,17 @@ export function productSpecs(product) {
 export function applicationLabel(app) {
   return `${app.metadata.title || app.metadata.name} ${app.metadata.version}`;
 }
+
+/** 0 -> "0 B", 1536 -> "1.5 KiB", 1073741824 -> "1.0 GiB". */
+export function formatBytes(bytes) {
+  if (bytes == null) return "—";
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
