@@ -31,6 +31,7 @@ from orchid.providers.slurm import SlurmProvider
 from orchid.schemas.products import ComputeProduct
 from orchid.service.accounts import Accounts
 from orchid.service.files import FileService
+from orchid.service.identities import Identities
 from orchid.service.jobs import JobService
 from orchid.service.logs import LogWatcher
 from orchid.service.sessions import Sessions, load_key
@@ -254,7 +255,8 @@ def build_runtime(settings: Settings, *, auto_migrate: bool = True) -> Runtime:
 
     providers = build_providers(setup.config, settings, sink)
     catalog = setup.catalog({pid: p.capabilities for pid, p in providers.items()})
-    service = JobService(store, catalog, providers, limits_of(settings))
+    identities = Identities(store)
+    service = JobService(store, catalog, providers, limits_of(settings), identities)
     service_ref.append(service)
     watcher = LogWatcher(service.events.publish, poll_seconds=settings.log_poll_seconds)
     sessions = Sessions(service, load_key(settings.data_dir / "session.key"))
@@ -265,17 +267,23 @@ def build_runtime(settings: Settings, *, auto_migrate: bool = True) -> Runtime:
         service,
         watcher,
         Accounts(store),
-        build_files(settings, store),
+        build_files(settings, store, identities),
         sessions,
     )
 
 
-def build_files(settings: Settings, store: Store) -> FileService:
+def build_files(settings: Settings, store: Store, identities: Identities) -> FileService:
+    """Drives whose files belong to their owner's Unix account (decision 10), mode 0700."""
     root = settings.effective_storage_root
+
+    def owner(user: str) -> Owner:
+        identity = identities.of(user)
+        return Owner(identity.uid, identity.gid)
+
     return FileService(
         DriveStore(store.engine),
         root,
-        identity=lambda _user: Owner.current(),
+        identity=owner,
         quota_bytes=settings.storage_quota_bytes,
         uploads=Uploads(
             root, idle_seconds=settings.upload_idle_seconds, per_user=settings.uploads_per_user

@@ -91,6 +91,9 @@ class FileService:
     def tree(self, drive: DriveRecord) -> DriveTree:
         return DriveTree(self.root / drive.id, self.identity(drive.owner), f"/{drive.id}")
 
+    def _create(self, drive: DriveRecord, folders: tuple[str, ...]) -> None:
+        self.tree(drive).create(folders)
+
     async def home(self, user: str) -> DriveRecord:
         """The user's Home drive, created (with Jobs and Trash) on first use."""
         found = self.drives.home(user)
@@ -98,7 +101,8 @@ class FileService:
             return found
         drive, created = self.drives.create_home(user, now_ms())
         if created:
-            await asyncio.to_thread(self.tree(drive).create, HOME_FOLDERS)
+            # Off the event loop with the tree itself: the owner's account may be created now.
+            await asyncio.to_thread(self._create, drive, HOME_FOLDERS)
             log.info("drive %s created: Home of %s", drive.id, user)
         return drive
 
@@ -114,7 +118,7 @@ class FileService:
 
     async def create_drive(self, user: str, title: str) -> DriveRecord:
         drive = self.drives.create(user, check_title(title), now_ms())
-        await asyncio.to_thread(self.tree(drive).create)
+        await asyncio.to_thread(self._create, drive, ())
         log.info("drive %s created by %s", drive.id, user)
         return drive
 

@@ -8,6 +8,7 @@ Providers only report facts (`on_fact`); this module decides what they mean.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import logging
@@ -20,7 +21,14 @@ from orchid.domain import states
 from orchid.domain.limits import CreateRate, Limits
 from orchid.domain.sessions import web_base_path
 from orchid.domain.states import ACTIVE_STATES, JobState, can_transition, ensure_transition
-from orchid.errors import BadRequest, Conflict, NotFound, NotSupported, ProviderError
+from orchid.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    NotSupported,
+    ProviderError,
+)
 from orchid.invocation import Command, build_command, validate_parameters
 from orchid.providers.base import (
     Exited,
@@ -33,6 +41,7 @@ from orchid.providers.base import (
     Reachable,
     Started,
     TimedOut,
+    UnixIdentity,
     Unreachable,
     WebRun,
 )
@@ -41,6 +50,7 @@ from orchid.schemas.jobs import JobsExtendRequestItem, JobSpecification
 from orchid.service.clock import now_ms
 from orchid.service.events import JobEvents
 from orchid.service.expiry import ExpiryTimer
+from orchid.service.identities import Identities
 from orchid.store.records import JobRecord, NewJob
 from orchid.store.repository import Store
 
@@ -81,8 +91,12 @@ class JobService:
         catalog: Catalog,
         providers: dict[str, Provider],
         limits: Limits | None = None,
+        identities: Identities | None = None,
     ) -> None:
+        """`identities` says which Unix account each user's jobs run as (decision 10); without
+        it (tests of the service alone) jobs carry no identity and run as the provider decides."""
         self.store = store
+        self.identities = identities
         self.limits = limits or Limits()
         self.create_rate = CreateRate(self.limits.creates_per_minute_per_user)
         self.catalog = catalog
@@ -113,8 +127,9 @@ class JobService:
             runs = []
             for r in records:
                 try:
-                    runs.append(self._run_for(r))
-                except BadRequest as exc:
+                    identity = None if r.run_as is not None else await self._identity_of(r.owner)
+                    runs.append(self._run_for(r, identity))
+                except (BadRequest, Forbidden) as exc:
                     self._transition(r, JobState.FAILURE, f"Cannot run any more: {exc.why}")
                 except Exception as exc:  # a stored job that no longer parses
                     log.exception("%s cannot be rebuilt", r.id)
@@ -180,6 +195,11 @@ class JobService:
             sum(counts.values()), counts.get(JobState.IN_QUEUE, 0), len(specs)
         )
         prepared = [self._prepare(user, spec, i, len(specs)) for i, spec in enumerate(specs)]
+        # The account the jobs run as: looked up (or created, the first time) before anything is
+        # stored, so a user without a usable account gets a 403 and no job.
+        identity = await self._identity_of(user)
+        if identity is not None:
+            prepared = [dataclasses.replace(p, new=_run_as(p.new, identity)) for p in prepared]
         for i, p in enumerate(prepared):
             if p.command.image is not None:
                 await self._check_image(p, f"item {i}: " if len(prepared) > 1 else "")
@@ -202,6 +222,7 @@ class JobService:
                 product=p.shape,
                 time_allocation_ms=p.new.time_allocation_ms,
                 web=_web_run(p.app, job_id, p.spec.replicas),
+                identity=identity,
             )
             try:
                 await p.provider.submit(run)
@@ -302,7 +323,16 @@ class JobService:
         except BadRequest as exc:
             raise type(exc)(where + exc.why, exc.error_code) from exc
 
-    def _run_for(self, record: JobRecord) -> JobRun:
+    async def _identity_of(self, user: str) -> UnixIdentity | None:
+        """The account `user`'s jobs run as (off the event loop: it may run useradd).
+        Raises AccountUnavailable."""
+        if self.identities is None:
+            return None
+        return await asyncio.to_thread(self.identities.of, user)
+
+    def _run_for(self, record: JobRecord, identity: UnixIdentity | None = None) -> JobRun:
+        """The run of a stored job, as the account it was created with (`identity` for a job
+        stored before accounts were recorded)."""
         spec = JobSpecification.model_validate_json(record.specification)
         app = self.catalog.application(spec.application.name, spec.application.version)
         command = build_command(app, validate_parameters(app, spec.parameters))
@@ -317,6 +347,7 @@ class JobService:
             handle=record.provider_handle,
             cancelling=record.state == JobState.CANCELING,
             web=_web_run(app, record.id, record.replicas),
+            identity=record.run_as or identity,
         )
 
     # ---- extend and terminate ----
@@ -489,6 +520,12 @@ class JobService:
         if provider is None:
             raise ProviderError(f"provider {record.product_provider!r} is not configured")
         return provider
+
+
+def _run_as(new: NewJob, identity: UnixIdentity) -> NewJob:
+    return dataclasses.replace(
+        new, run_as_user=identity.name, run_as_uid=identity.uid, run_as_gid=identity.gid
+    )
 
 
 def _web_run(app: Application, job_id: str, replicas: int) -> WebRun | None:

@@ -1,0 +1,61 @@
+"""Through a real `orchid serve` running as root: files belong to the user's account, mode 0700 or
+0600, and a user whose account is unusable gets a clear 403 at job create, never a job."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import stat
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+
+from orchid.identity.names import account_name
+from tests.api.files_support import assert_error, home, mkdir, upload
+from tests.identity.unix import need_root, orchid_accounts_of, throwaway_account, unique
+from tests.support import ORCHID, Server, job_spec
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    need_root()
+    srv = Server(tmp_path_factory.mktemp("identity")).start(timeout=60)
+    try:
+        yield srv
+    finally:
+        srv.close()
+
+
+def test_uploaded_files_and_folders_belong_to_the_users_own_account(server: Server) -> None:
+    user = unique("up")
+    with orchid_accounts_of(user):
+        api = server.user(user)
+        drive = home(api)  # first drive use: the account is created now
+        account = pwd.getpwnam(account_name(user))
+
+        assert mkdir(api, f"/{drive}/data").status_code == 200
+        assert upload(api, f"/{drive}/data/x.txt", b"hello").status_code == 200
+
+        root = server.data_dir / "files" / drive
+        for path, mode in ((root, 0o700), (root / "data", 0o700), (root / "data/x.txt", 0o600)):
+            st = os.stat(path)
+            assert (st.st_uid, st.st_gid) == (account.pw_uid, account.pw_gid), path
+            assert stat.S_IMODE(st.st_mode) == mode, path
+        assert account.pw_uid != 0
+
+
+def test_a_user_mapped_to_an_account_that_is_gone_gets_403_at_job_create(server: Server) -> None:
+    with throwaway_account() as account:
+        api = server.user("gone")
+        done = _orchid("users", "map", "gone", account, "--data-dir", str(server.data_dir))
+        assert done.returncode == 0, done.stderr
+    # The account was removed after the mapping: no job may start, and none is stored.
+    r = api.http.post("/api/jobs", json={"items": [job_spec(script="id -u")]})
+    assert_error(r, 403, "UNIX_ACCOUNT_UNAVAILABLE")
+    assert "no Unix account named" in r.json()["why"]
+    assert api.http.get("/api/jobs/browse").json()["items"] == []
+
+
+def _orchid(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*ORCHID, *args], capture_output=True, text=True, timeout=60)
