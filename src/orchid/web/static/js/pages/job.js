@@ -14,6 +14,7 @@ import { JobHead } from "./job/head.js";
 import { Overview } from "./job/overview.js";
 import { specificationCard } from "./job/specification.js";
 import { TerminateControl } from "./job/terminate.js";
+import { Terminals } from "./job/terminals.js";
 import { Timeline } from "./job/timeline.js";
 
 /** Merge a newer JobStatus into the one we have; follow messages carry no resolved product/app. */
@@ -57,8 +58,10 @@ class JobPage {
     this.head = new JobHead(job);
     this.extendControls = new ExtendControls({ onExtend: (duration) => this.extend(duration) });
     this.terminateControl = new TerminateControl(job, { onTerminate: () => this.terminate(), signal });
+    this.terminals = new Terminals(job, { signal });
     this.overview = new Overview(job, {
       sessions: new SessionLinks(job, { signal }),
+      terminals: this.terminals,
       extend: this.extendControls,
       terminate: this.terminateControl,
     });
@@ -67,6 +70,7 @@ class JobPage {
     root.replaceChildren(
       this.head.element,
       this.overview.element,
+      this.terminals.panels,
       h(
         "section",
         { class: "card output", "aria-labelledby": "output-title" },

@@ -6,10 +6,12 @@ import { h, setText } from "../../dom.js";
 import { formatDateTime, formatDuration, formatSimpleDuration, formatWhen, isFinal, timeLeft } from "../../format.js";
 
 export class Overview {
-  /** `sessions`, `extend` and `terminate` are the controls shown under the times (each has `element`). */
-  constructor(job, { sessions, extend, terminate }) {
+  /** `sessions`, `terminals`, `extend` and `terminate` are the controls shown under the times (each
+   * has `element`; `sessions` and `terminals` have `update(state)`). */
+  constructor(job, { sessions, terminals, extend, terminate }) {
     this.spec = job.specification;
     this.sessions = sessions;
+    this.terminals = terminals;
     this.extend = extend;
     this.terminate = terminate;
     this.countdown = h("p", { class: "countdown", role: "timer", "aria-label": "Time left" });
@@ -31,7 +33,7 @@ export class Overview {
         h("div", {}, h("dt", {}, "Expires"), this.expiry),
         h("div", {}, h("dt", {}, "Time allocation"), h("dd", {}, formatSimpleDuration(this.spec.timeAllocation))),
       ),
-      h("div", { class: "overview-actions" }, sessions.element, this.actions, this.endedNote, this.message),
+      h("div", { class: "overview-actions" }, sessions.element, terminals.element, this.actions, this.endedNote, this.message),
     );
   }
 
@@ -49,6 +51,7 @@ export class Overview {
     this.actions.hidden = !active;
     this.endedNote.hidden = active;
     this.sessions.update(state);
+    this.terminals.update(state);
     // "Terminating…" and extension notes are about a job that no longer runs.
     if (!active) this.message.replaceChildren();
     this.tick(job);
