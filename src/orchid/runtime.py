@@ -256,7 +256,10 @@ def build_runtime(settings: Settings, *, auto_migrate: bool = True) -> Runtime:
     providers = build_providers(setup.config, settings, sink)
     catalog = setup.catalog({pid: p.capabilities for pid, p in providers.items()})
     identities = Identities(store)
-    service = JobService(store, catalog, providers, limits_of(settings), identities)
+    files = build_files(settings, store, identities)
+    service = JobService(
+        store, catalog, providers, limits_of(settings), identities=identities, files=files
+    )
     service_ref.append(service)
     watcher = LogWatcher(service.events.publish, poll_seconds=settings.log_poll_seconds)
     sessions = Sessions(service, load_key(settings.data_dir / "session.key"))
@@ -267,7 +270,7 @@ def build_runtime(settings: Settings, *, auto_migrate: bool = True) -> Runtime:
         service,
         watcher,
         Accounts(store),
-        build_files(settings, store, identities),
+        files,
         sessions,
     )
 

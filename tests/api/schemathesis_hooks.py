@@ -48,6 +48,12 @@ BUSINESS_RULES = frozenset(
         "INVALID_UPLOAD",
         "INVALID_SORT",
         "INVALID_FILTER",
+        # jobs' files (decision 12): what a file value names must be the user's, inside a drive
+        "SYMLINK",
+        "NOT_A_FILE",
+        "INVALID_FILE",
+        "MOUNT_CONFLICT",
+        "MOUNTS_NOT_SUPPORTED",
     }
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -42,6 +43,7 @@ UPDATE_FIELDS = {
     "timestamp",
 }
 HOUR_MS = 3_600_000
+APP_TITLE = "Acme web application"
 
 
 @pytest.fixture(scope="module")
@@ -72,12 +74,17 @@ def test_extending_a_job_and_terminating_it_early(user: Api) -> None:
         "restartOnExit": None,
         "sshEnabled": None,
     }
-    assert job["output"] is None and job["permissions"] is None
+    assert job["permissions"] is None
     assert job["providerGeneratedId"] == job_id
     assert states_and_texts(job) == [
         ("IN_QUEUE", "Your job is now waiting in the queue!"),
         ("RUNNING", "Your job is now running!"),
     ]
+    # Its /work is a folder of the user's Home drive (decision 12), named by the update that
+    # started the job
+    folder = job["output"]["outputFolder"]
+    assert re.fullmatch(rf"/\d+/Jobs/{APP_TITLE}/{job_id}", folder), folder
+    assert [u["outputFolder"] for u in job["updates"]] == [None, folder]
     assert all(set(u) == UPDATE_FIELDS for u in job["updates"])
     assert job["updates"][0]["timestamp"] == job["createdAt"]
     status = job["status"]

@@ -20,7 +20,7 @@ from tests.conftest import PG_ADMIN_URL, _drop, _postgres_or_skip
 from tests.fakes import FakeProvider
 
 # Children first. DELETE, not TRUNCATE: on a few rows it is ~10x faster (no file rewrite and fsync).
-TABLES = ("job_updates", "tokens", "jobs", "users")
+TABLES = ("job_updates", "tokens", "jobs", "users", "drives")
 
 
 @pytest.fixture(scope="session")

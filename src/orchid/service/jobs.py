@@ -24,9 +24,9 @@ from orchid.domain.states import ACTIVE_STATES, JobState, can_transition, ensure
 from orchid.errors import (
     BadRequest,
     Conflict,
-    Forbidden,
     NotFound,
     NotSupported,
+    OrchidError,
     ProviderError,
 )
 from orchid.invocation import Command, build_command, validate_parameters
@@ -35,6 +35,7 @@ from orchid.providers.base import (
     Fact,
     Failed,
     JobRun,
+    Mount,
     ProductShape,
     Provider,
     Queued,
@@ -45,12 +46,14 @@ from orchid.providers.base import (
     Unreachable,
     WebRun,
 )
-from orchid.schemas.apps import Application, TextAreaValue, TextValue
+from orchid.schemas.apps import Application, AppParameterValue, FileValue, TextAreaValue, TextValue
 from orchid.schemas.jobs import JobsExtendRequestItem, JobSpecification
 from orchid.service.clock import now_ms
 from orchid.service.events import JobEvents
 from orchid.service.expiry import ExpiryTimer
+from orchid.service.files import FileService
 from orchid.service.identities import Identities
+from orchid.service.job_files import JobFiles
 from orchid.store.records import JobRecord, NewJob
 from orchid.store.repository import Store
 
@@ -82,6 +85,9 @@ class _Prepared:
     command: Command
     shape: ProductShape
     app: Application
+    mounts: tuple[Mount, ...] = ()
+    # The folder the job's own folder (its /work) goes into; None: no output folder.
+    output_parent: str | None = None
 
 
 class JobService:
@@ -92,11 +98,14 @@ class JobService:
         providers: dict[str, Provider],
         limits: Limits | None = None,
         identities: Identities | None = None,
+        files: FileService | None = None,
     ) -> None:
         """`identities` says which Unix account each user's jobs run as (decision 10); without
         it (tests of the service alone) jobs carry no identity and run as the provider decides."""
         self.store = store
         self.identities = identities
+        # Without drives (some tests), jobs get no output folder and cannot use files.
+        self.job_files = JobFiles(files) if files is not None else None
         self.limits = limits or Limits()
         self.create_rate = CreateRate(self.limits.creates_per_minute_per_user)
         self.catalog = catalog
@@ -129,7 +138,7 @@ class JobService:
                 try:
                     identity = None if r.run_as is not None else await self._identity_of(r.owner)
                     runs.append(self._run_for(r, identity))
-                except (BadRequest, Forbidden) as exc:
+                except OrchidError as exc:
                     self._transition(r, JobState.FAILURE, f"Cannot run any more: {exc.why}")
                 except Exception as exc:  # a stored job that no longer parses
                     log.exception("%s cannot be rebuilt", r.id)
@@ -194,7 +203,7 @@ class JobService:
         self.limits.check_jobs_per_user(
             sum(counts.values()), counts.get(JobState.IN_QUEUE, 0), len(specs)
         )
-        prepared = [self._prepare(user, spec, i, len(specs)) for i, spec in enumerate(specs)]
+        prepared = [await self._prepare(user, spec, i, len(specs)) for i, spec in enumerate(specs)]
         # The account the jobs run as: looked up (or created, the first time) before anything is
         # stored, so a user without a usable account gets a 403 and no job.
         identity = await self._identity_of(user)
@@ -209,10 +218,22 @@ class JobService:
                 "an identical job is already active; set allowDuplicateJob to true to run it again",
                 "DUPLICATE_JOB",
             )
-        ids = self.store.insert_jobs([p.new for p in prepared], now_ms(), states.STATUS_QUEUED)
+        ids = self.store.insert_jobs(
+            [p.new for p in prepared],
+            now_ms(),
+            states.STATUS_QUEUED,
+            [p.output_parent for p in prepared],
+        )
         self.create_rate.take(user, len(ids), time.monotonic())
         for job_id, p in zip(ids, prepared, strict=True):
             log.info("%s created by %s (%s)", job_id, user, p.spec.application.name)
+            workdir = None
+            if self.job_files is not None and p.output_parent is not None:
+                try:
+                    workdir = await self.job_files.make_workdir(user, f"{p.output_parent}/{job_id}")
+                except OrchidError as exc:
+                    self._fail_submitted(job_id, f"The job's folder cannot be made: {exc.why}")
+                    continue
             run = JobRun(
                 job_id=job_id,
                 argv=p.command.argv,
@@ -223,6 +244,8 @@ class JobService:
                 time_allocation_ms=p.new.time_allocation_ms,
                 web=_web_run(p.app, job_id, p.spec.replicas),
                 identity=identity,
+                workdir=workdir,
+                mounts=p.mounts,
             )
             try:
                 await p.provider.submit(run)
@@ -240,7 +263,9 @@ class JobService:
         if record is not None and not record.state.is_final:
             self._transition(record, JobState.FAILURE, status)
 
-    def _prepare(self, user: str, spec: JobSpecification, index: int, total: int) -> _Prepared:
+    async def _prepare(
+        self, user: str, spec: JobSpecification, index: int, total: int
+    ) -> _Prepared:
         where = f"item {index}: " if total > 1 else ""
         try:
             app = self.catalog.application(spec.application.name, spec.application.version)
@@ -267,8 +292,6 @@ class JobService:
             for param_name, value in (spec.parameters or {}).items():
                 if isinstance(value, TextValue | TextAreaValue):
                     self.limits.check_parameter(param_name, value.value)
-            if spec.resources:
-                raise NotSupported("resources (files, peers, links) are not supported yet")
             if spec.restart_on_exit:
                 raise NotSupported("restartOnExit is not supported")
             if spec.ssh_enabled:
@@ -282,8 +305,11 @@ class JobService:
                 )
             _check_provider_allowed(app, spec.product.provider)
             values = validate_parameters(app, spec.parameters)
-            command = build_command(app, values)
-        except BadRequest as exc:
+            mounts, in_job, output_parent = await self._plan_files(
+                user, app, values, spec.resources, provider
+            )
+            command = build_command(app, in_job)
+        except (BadRequest, NotFound) as exc:
             raise type(exc)(where + exc.why, exc.error_code) from exc
         duplicate_key = None
         if not spec.allow_duplicate_job:
@@ -305,8 +331,39 @@ class JobService:
             time_allocation_ms=spec.time_allocation.ms if spec.time_allocation else None,
         )
         return _Prepared(
-            spec=spec, new=new, provider=provider, command=command, shape=shape, app=app
+            spec=spec,
+            new=new,
+            provider=provider,
+            command=command,
+            shape=shape,
+            app=app,
+            mounts=mounts,
+            output_parent=output_parent,
         )
+
+    async def _plan_files(
+        self,
+        user: str,
+        app: Application,
+        values: dict[str, AppParameterValue],
+        resources: Sequence[AppParameterValue] | None,
+        provider: Provider,
+    ) -> tuple[tuple[Mount, ...], dict[str, AppParameterValue], str | None]:
+        """The job's mounts, its parameter values as the job sees them (file paths become
+        in-job paths) and the folder its /work goes into (decision 12)."""
+        uses_files = any(isinstance(v, FileValue) for v in (*values.values(), *(resources or ())))
+        if uses_files and (self.job_files is None or not provider.capabilities.mounts):
+            raise NotSupported(
+                f"provider {provider.id!r} cannot make files of your drives visible in a job "
+                "(resources and file parameters)",
+                "MOUNTS_NOT_SUPPORTED",
+            )
+        if self.job_files is None:
+            if resources:
+                raise NotSupported(f"resources of type '{resources[0].type}' are not supported")
+            return (), values, None
+        plan = await self.job_files.plan(user, app, values, resources)
+        return plan.mounts, plan.values, plan.jobs_folder
 
     async def _check_image(self, prepared: _Prepared, where: str) -> None:
         image = prepared.command.image
@@ -335,7 +392,24 @@ class JobService:
         stored before accounts were recorded)."""
         spec = JobSpecification.model_validate_json(record.specification)
         app = self.catalog.application(spec.application.name, spec.application.version)
-        command = build_command(app, validate_parameters(app, spec.parameters))
+        values = validate_parameters(app, spec.parameters)
+        mounts: tuple[Mount, ...] = ()
+        workdir = None
+        if self.job_files is not None:
+            # A job that never started is checked like a new one (its files may have changed);
+            # one that runs keeps running whatever became of them.
+            started = record.provider_handle is not None
+            try:
+                mounts, values = self.job_files.replan(
+                    record.owner, app, values, spec.resources, bind=not started
+                )
+                if record.output_folder is not None:
+                    workdir = self.job_files.workdir(record.owner, record.output_folder)
+            except OrchidError as exc:
+                if not started:
+                    raise
+                log.warning("%s files cannot be resolved again: %s", record.id, exc.why)
+        command = build_command(app, values)
         return JobRun(
             job_id=record.id,
             argv=command.argv,
@@ -348,6 +422,8 @@ class JobService:
             cancelling=record.state == JobState.CANCELING,
             web=_web_run(app, record.id, record.replicas),
             identity=record.run_as or identity,
+            workdir=workdir,
+            mounts=mounts,
         )
 
     # ---- extend and terminate ----
@@ -450,6 +526,7 @@ class JobService:
                 started_at=now_ms(),
                 handle=fact.handle,
                 provider_job_id=fact.provider_job_id,
+                output_folder=record.output_folder,
             )
         else:
             self._transition(record, target, _end_status(record, fact))
@@ -465,6 +542,7 @@ class JobService:
         started_at: int | None = None,
         handle: dict[str, object] | None = None,
         provider_job_id: str | None = None,
+        output_folder: str | None = None,
     ) -> JobRecord:
         ensure_transition(record.state, new)
         updated = self.store.apply(
@@ -475,6 +553,7 @@ class JobService:
             started_at=started_at,
             handle=handle,
             provider_job_id=provider_job_id,
+            output_folder=output_folder,
         )
         log.info("%s %s -> %s: %s", record.id, record.state, new, status)
         if updated.expires_at is not None:

@@ -6,6 +6,7 @@ from orchid.catalog import Catalog
 from orchid.schemas.jobs import (
     Job,
     JobIncludeFlags,
+    JobOutput,
     JobSpecification,
     JobStatus,
     JobUpdate,
@@ -16,7 +17,9 @@ from orchid.store.records import JobRecord, UpdateRecord
 
 
 def update_view(u: UpdateRecord) -> JobUpdate:
-    return JobUpdate(state=u.state, status=u.status, timestamp=u.timestamp)
+    return JobUpdate(
+        state=u.state, status=u.status, output_folder=u.output_folder, timestamp=u.timestamp
+    )
 
 
 def status_view(record: JobRecord, catalog: Catalog, flags: JobIncludeFlags) -> JobStatus:
@@ -68,7 +71,8 @@ def job_view(
         specification=shown_spec,
         status=status_view(record, catalog, flags),
         created_at=record.created_at,
-        output=None,
+        # A job without an output folder (one created before Orchid had drives) has none.
+        output=JobOutput(output_folder=record.output_folder) if record.output_folder else None,
         permissions=None,
         provider_generated_id=record.provider_job_id,
     )

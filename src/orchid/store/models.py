@@ -86,6 +86,8 @@ class JobRow(Base):
     run_as_user: Mapped[str | None] = mapped_column(String(32))
     run_as_uid: Mapped[int | None] = mapped_column(Integer)
     run_as_gid: Mapped[int | None] = mapped_column(Integer)
+    # The UCloud path of the job's /work folder (output.outputFolder), set when it is created.
+    output_folder: Mapped[str | None] = mapped_column(Text)
 
 
 class JobUpdateRow(Base):
@@ -100,6 +102,8 @@ class JobUpdateRow(Base):
     timestamp: Mapped[int] = mapped_column(BigInteger)
     state: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str | None] = mapped_column(Text)
+    # Set on the update that starts the job (JobUpdate.outputFolder).
+    output_folder: Mapped[str | None] = mapped_column(Text)
 
 
 class DriveRow(Base):

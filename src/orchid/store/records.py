@@ -20,6 +20,8 @@ class UpdateRecord:
     timestamp: int
     state: JobState | None
     status: str | None
+    # Set on the update that starts the job: where its /work is (JobUpdate.outputFolder).
+    output_folder: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ class JobRecord(JobFields):
     started_at: int | None
     provider_handle: dict[str, Any] | None
     provider_job_id: str | None
+    # The UCloud path of the job's /work folder (decision 12); None for a job without one.
+    output_folder: str | None
     updates: tuple[UpdateRecord, ...] = field(default=())
 
     @property

@@ -130,12 +130,24 @@ class Store:
 
     # ---- jobs ----
 
-    def insert_jobs(self, jobs: Sequence[NewJob], now: int, status: str) -> list[str]:
-        """Insert jobs IN_QUEUE with their first update, all or nothing. Returns their ids."""
+    def insert_jobs(
+        self,
+        jobs: Sequence[NewJob],
+        now: int,
+        status: str,
+        output_parents: Sequence[str | None] = (),
+    ) -> list[str]:
+        """Insert jobs IN_QUEUE with their first update, all or nothing. Returns their ids.
+
+        `output_parents[i]`, when given and not None, is the folder job i's output folder goes
+        into: the job's `output_folder` is `<parent>/<its id>`, written in the same transaction."""
         with self._sessions.begin() as s:
             rows = [JobRow(**insert_values(j, now)) for j in jobs]
             s.add_all(rows)
             s.flush()
+            for row, parent in zip(rows, output_parents, strict=False):
+                if parent is not None:
+                    row.output_folder = f"{parent}/{row.id}"
             s.add_all(
                 JobUpdateRow(
                     job_id=r.id, timestamp=now, state=JobState.IN_QUEUE.value, status=status
@@ -168,6 +180,7 @@ class Store:
         started_at: int | None = None,
         handle: dict[str, Any] | None = None,
         provider_job_id: str | None = None,
+        output_folder: str | None = None,
     ) -> JobRecord:
         """Write a new state (if any) and append its update, in one transaction.
 
@@ -202,6 +215,7 @@ class Store:
                     timestamp=now,
                     state=state.value if state is not None else None,
                     status=status,
+                    output_folder=output_folder,
                 )
             )
             return job_record(row, ())
@@ -339,12 +353,20 @@ def _updates_for(s: Session | Connection, ids: list[int]) -> dict[int, tuple[Upd
         return {}
     grouped: dict[int, list[UpdateRecord]] = defaultdict(list)
     rows = s.execute(
-        select(JobUpdateRow.job_id, JobUpdateRow.timestamp, JobUpdateRow.state, JobUpdateRow.status)
+        select(
+            JobUpdateRow.job_id,
+            JobUpdateRow.timestamp,
+            JobUpdateRow.state,
+            JobUpdateRow.status,
+            JobUpdateRow.output_folder,
+        )
         .where(JobUpdateRow.job_id.in_(ids))
         .order_by(JobUpdateRow.job_id, JobUpdateRow.id)
     )
-    for job_id, timestamp, state, status in rows:
+    for job_id, timestamp, state, status, output_folder in rows:
         grouped[job_id].append(
-            UpdateRecord(timestamp, JobState(state) if state is not None else None, status)
+            UpdateRecord(
+                timestamp, JobState(state) if state is not None else None, status, output_folder
+            )
         )
     return {k: tuple(v) for k, v in grouped.items()}
