@@ -196,6 +196,23 @@ class DriveTree:
             return False
         return True
 
+    def names(self, parts: tuple[str, ...]) -> list[str]:
+        """The names in a folder, without a stat each (cheap for a folder of many files)."""
+        with self.folder(parts) as fd:
+            return os.listdir(fd)
+
+    def entries(self, parts: tuple[str, ...], names: list[str]) -> list[Entry]:
+        """The entries of a folder with these names, in this order; vanished ones left out."""
+        with self.folder(parts) as fd:
+            found = []
+            for name in names:
+                try:
+                    st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                except FileNotFoundError:
+                    continue
+                found.append(entry_from_stat(name, st))
+            return found
+
     def list(self, parts: tuple[str, ...]) -> list[Entry]:
         """Every entry of a folder. Entries that vanish while listing are left out."""
         with self.folder(parts) as fd:
