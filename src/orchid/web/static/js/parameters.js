@@ -5,6 +5,7 @@
 
 import { Field } from "./components.js";
 import { h } from "./dom.js";
+import { pickPath } from "./file-picker.js";
 
 /** The plain value of a parameter's default, whether written as {type, value} or bare. */
 function defaultOf(parameter) {
@@ -126,14 +127,15 @@ const KINDS = {
     return { control, read: () => (control.value === "" ? null : { type: "text", value: control.value }) };
   },
   input_file(parameter, id) {
-    return pathControl(parameter, id, "A file path on the machine the job runs on.");
+    return pathControl(parameter, id, "file", "A file on your drives; the job sees it in /work.");
   },
   input_directory(parameter, id) {
-    return pathControl(parameter, id, "A folder path on the machine the job runs on.");
+    return pathControl(parameter, id, "folder", "A folder on your drives; the job sees it in /work.");
   },
 };
 
-function pathControl(parameter, id, hint) {
+/** A path typed in, or chosen with "Browse…" (the file picker); the job sees it at /work/<name>. */
+function pathControl(parameter, id, kind, hint) {
   const initial = defaultOf(parameter);
   const control = h("input", {
     id,
@@ -142,10 +144,23 @@ function pathControl(parameter, id, hint) {
     required: !parameter.optional,
     value: initial ?? "",
     spellcheck: "false",
+    placeholder: kind === "file" ? "/<drive>/folder/file" : "/<drive>/folder",
+  });
+  const browse = h(
+    "button",
+    { type: "button", class: "button", "aria-label": `Browse for ${parameter.title || parameter.name}` },
+    "Browse…",
+  );
+  browse.addEventListener("click", async () => {
+    const title = `Choose a ${kind} for ${parameter.title || parameter.name}`;
+    const path = await pickPath({ kind, title, start: control.value || null });
+    if (path) control.value = path;
+    control.focus();
   });
   return {
     control,
     hint,
+    after: browse,
     read: () => (control.value === "" ? null : { type: "file", path: control.value, readOnly: false }),
   };
 }
@@ -167,7 +182,7 @@ export function parameterField(parameter, index) {
     });
     return { field, read: () => null };
   }
-  const { control, read, hint } = kind(parameter, id);
+  const { control, read, hint, after } = kind(parameter, id);
   control.dataset.parameter = parameter.name;
   const field = new Field({
     label: parameter.title || parameter.name,
@@ -177,5 +192,11 @@ export function parameterField(parameter, index) {
     suffix: parameter.unitName ?? null,
     className: parameter.type === "textarea" ? "wide" : "",
   });
+  if (after) {
+    // The control keeps its label; the button sits beside it.
+    const row = h("div", { class: "with-button" });
+    control.replaceWith(row);
+    row.append(control, after);
+  }
   return { field, read };
 }

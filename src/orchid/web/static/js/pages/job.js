@@ -11,6 +11,7 @@ import { LogView } from "../log-view.js";
 import { SessionLinks } from "../sessions.js";
 import { ExtendControls } from "./job/extend.js";
 import { JobHead } from "./job/head.js";
+import { OutputFolderLink } from "./job/output-folder.js";
 import { Overview } from "./job/overview.js";
 import { specificationCard } from "./job/specification.js";
 import { TerminateControl } from "./job/terminate.js";
@@ -65,6 +66,7 @@ class JobPage {
       extend: this.extendControls,
       terminate: this.terminateControl,
     });
+    this.outputFolder = new OutputFolderLink();
     this.logView = new LogView({ replicas: job.specification.replicas, jobId: job.id });
     this.timeline = new Timeline();
     root.replaceChildren(
@@ -74,7 +76,7 @@ class JobPage {
       h(
         "section",
         { class: "card output", "aria-labelledby": "output-title" },
-        h("h2", { id: "output-title" }, "Output"),
+        h("div", { class: "output-head" }, h("h2", { id: "output-title" }, "Output"), this.outputFolder.element),
         this.logView.element,
       ),
       h("div", { class: "columns" }, this.timeline.element, specificationCard(job.specification)),
@@ -95,6 +97,7 @@ class JobPage {
   renderStatus() {
     this.head.update(this.job.status.state);
     this.overview.update(this.job);
+    this.outputFolder.update(this.job);
   }
 
   /** Extend by `duration`; true when it was extended. */

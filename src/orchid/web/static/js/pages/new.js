@@ -5,6 +5,7 @@ import { ApiError, browseApplications, browseProducts, createJob } from "../api.
 import { Field, FieldGroup, alertBox } from "../components.js";
 import { h } from "../dom.js";
 import { applicationLabel, productSpecs } from "../format.js";
+import { MountList } from "../mounts.js";
 import { link, replaceLink } from "../router.js";
 import { parameterField } from "../parameters.js";
 
@@ -187,6 +188,8 @@ function buildForm({ body, status, apps, products, query, router }) {
     hint: "The job is stopped when its time runs out; you can extend it while it runs. Leave both empty for no limit.",
   });
 
+  const mounts = new MountList();
+
   const submit = h("button", { type: "submit", class: "button primary" }, "Submit job");
   const form = h(
     "form",
@@ -210,6 +213,7 @@ function buildForm({ body, status, apps, products, query, router }) {
       h("h2", { id: "section-resources" }, "Resources"),
       h("div", { class: "fields two" }, nameField.element, replicasField.element),
       timeField.element,
+      mounts.element,
     ),
     h("div", { class: "form-actions" }, submit, h("a", { class: "button ghost", href: "#/jobs" }, "Cancel")),
   );
@@ -261,7 +265,7 @@ function buildForm({ body, status, apps, products, query, router }) {
       replicas,
       allowDuplicateJob: false,
       parameters: values,
-      resources: null,
+      resources: mounts.read(),
       timeAllocation:
         wholeHours === null && wholeMinutes === null
           ? null
