@@ -112,7 +112,7 @@ def make_target(kind: str, base: Path, cluster: Cluster | None, extra: str = "")
             kind, "example", "example-compute", "example-compute", "example-node", 1, config
         )
     assert cluster is not None
-    config = slurm_config(base / "orchid.toml", cluster, base / "jobs", extra)
+    config = slurm_config(base / "orchid.toml", cluster, cluster.job_root(base.name), extra)
     return Target(kind, "hpc", "hpc", "hpc-small", "hpc-node", 2, config, cluster)
 
 

@@ -18,7 +18,10 @@ def test_jobs_survive_orchid_being_killed(kind: str, tmp_path: Path, cluster_for
     target = make_target(kind, tmp_path / kind, cluster_for(kind))
     server = target.server(tmp_path / kind / "data")
     api = server.user("dave")
-    release = tmp_path / "release"
+    # Somewhere the job's account can see (a Slurm job runs as the user's account, which cannot
+    # enter the 0700 pytest temporary directory).
+    cluster = cluster_for(kind)
+    release = (cluster.job_root("release") if cluster else tmp_path) / "release"
     # Given a job that keeps running, and one that will end with code 7 while Orchid is down
     long_running = target.create(api, script="echo before; sleep 60", hours=1)
     ends_while_down = target.create(

@@ -51,8 +51,8 @@ def hpc(tmp_path: Path, slurm_cluster: Cluster) -> Iterator[Target]:
 def test_an_extension_slurm_refuses_is_rolled_back(tmp_path: Path, slurm_cluster: Cluster) -> None:
     # Given Orchid calling scontrol as a user who is not a Slurm operator (bin_dir points at
     # wrappers: scontrol runs as `nobody`, the rest as they are)
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
+    # (where the account jobs are submitted as can run them, unlike the 0700 pytest directory)
+    bin_dir = slurm_cluster.job_root("bin")
     for name in ("sbatch", "squeue", "scancel", "sacct", "sinfo", "scontrol"):
         prefix = (
             "setpriv --reuid=nobody --regid=nogroup --clear-groups " if name == "scontrol" else ""

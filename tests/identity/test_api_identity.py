@@ -8,10 +8,13 @@ import pwd
 import stat
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from orchid.identity.names import account_name
+from orchid.providers.base import LogFile
+from orchid.service.logs import LogTail
 from tests.api.files_support import assert_error, home, mkdir, upload
 from tests.identity.unix import need_root, orchid_accounts_of, throwaway_account, unique
 from tests.support import ORCHID, Server, job_spec
@@ -59,3 +62,14 @@ def test_a_user_mapped_to_an_account_that_is_gone_gets_403_at_job_create(server:
 
 def _orchid(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*ORCHID, *args], capture_output=True, text=True, timeout=60)
+
+
+def test_logs_are_never_read_through_a_link_or_a_fifo(tmp_path: Path) -> None:
+    # A job's folder may belong to the job's account (Slurm): Orchid (root) reading its logs must
+    # not follow a link it planted to a file only root may read, nor hang on a FIFO.
+    secret = tmp_path / "secret"
+    secret.write_text("root only\n")
+    (tmp_path / "rank-0.stdout").symlink_to(secret)
+    os.mkfifo(tmp_path / "rank-0.stderr")
+    assert LogTail(LogFile(0, "stdout", tmp_path / "rank-0.stdout")).read() == ""
+    assert LogTail(LogFile(0, "stderr", tmp_path / "rank-0.stderr")).read() == ""

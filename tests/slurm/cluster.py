@@ -14,6 +14,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -73,6 +74,15 @@ class Cluster:
             capture_output=True,
             timeout=90,
         )
+
+    def job_root(self, name: str) -> Path:
+        """A fresh job root that the users' accounts can reach (the pytest temporary directory
+        is 0700 root: a job submitted as a user could not write its output below it)."""
+        root = self.base / "job-roots" / f"{name}-{uuid.uuid4().hex[:8]}"
+        root.mkdir(parents=True)
+        root.parent.chmod(0o755)
+        root.chmod(0o755)
+        return root
 
     def stop_controller(self) -> None:
         self.down("slurmctld")

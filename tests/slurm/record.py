@@ -81,7 +81,7 @@ def submit(tag: str, job_id: str, jobs: Path, script: str, *extra: str) -> str:
 def wait_for(options: SlurmOptions, slurm_id: str, *states: str, timeout: float = 150) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        rows = parse_squeue(sh(commands.squeue_argv(options)).stdout)
+        rows = parse_squeue(sh(commands.squeue_argv(options, [os.geteuid()])).stdout)
         if any(r.slurm_id == slurm_id and r.state in states for r in rows):
             return
         time.sleep(0.1)
@@ -111,7 +111,7 @@ def record(options: SlurmOptions, tag: str, jobs: Path, with_timeout: bool) -> N
     for job in (completed, failed, killed, odd):
         wait_for(options, job, "COMPLETED", "FAILED")
     time.sleep(2)  # the waiting job's reason settles on Resources
-    save("squeue_mixed.txt", sh(commands.squeue_argv(options)).stdout)
+    save("squeue_mixed.txt", sh(commands.squeue_argv(options, [os.geteuid()])).stdout)
 
     # refusals
     save(
@@ -136,8 +136,10 @@ def record(options: SlurmOptions, tag: str, jobs: Path, with_timeout: bool) -> N
     if with_timeout:
         timeout = submit(tag, "8", jobs, "sleep 300", "--time=1")
         wait_for(options, timeout, "TIMEOUT", timeout=200)
-    save("squeue_ended.txt", sh(commands.squeue_argv(options)).stdout)
-    ids = [r.slurm_id for r in parse_squeue(sh(commands.squeue_argv(options)).stdout)]
+    save("squeue_ended.txt", sh(commands.squeue_argv(options, [os.geteuid()])).stdout)
+    ids = [
+        r.slurm_id for r in parse_squeue(sh(commands.squeue_argv(options, [os.geteuid()])).stdout)
+    ]
     save(
         "sacct_completion.txt",
         sh(commands.sacct_argv(options, [*ids, "999"], completion=True)).stdout,
@@ -152,7 +154,7 @@ def record(options: SlurmOptions, tag: str, jobs: Path, with_timeout: bool) -> N
     # the controller stops answering (MessageTimeout=3 keeps this short)
     cluster = Path(os.environ["SLURM_CONF"]).parents[1]
     subprocess.run([ROOT / "scripts/slurm-down", cluster, "slurmctld"], check=True)
-    save("error_squeue_unreachable.txt", sh(commands.squeue_argv(options)).stderr)
+    save("error_squeue_unreachable.txt", sh(commands.squeue_argv(options, [os.geteuid()])).stderr)
     save(
         "error_sbatch_unreachable.txt",
         sh(commands.sbatch_argv(options, tag, submission, folder / "orchid-batch.sh")).stderr,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from orchid.domain.sandbox import UnixIdentity
 from orchid.providers.slurm import SlurmOptions, commands
 from orchid.providers.slurm.commands import Submission
 
@@ -65,8 +66,8 @@ def test_extend_sets_an_absolute_limit() -> None:
 
 
 def test_one_squeue_for_every_job_finished_ones_included() -> None:
-    argv = commands.squeue_argv(OPTIONS)
-    assert argv[:4] == ["squeue", "--noheader", "--me", "--states=all"]
+    argv = commands.squeue_argv(OPTIONS, [1001, 0, 1001])
+    assert argv[:4] == ["squeue", "--noheader", "--users=0,1001", "--states=all"]
     assert argv[4] == "--Format=JobID:|,State:|,Reason:|,TimeLimit:|,exit_code:|,Name:|,Comment:|"
 
 
@@ -89,3 +90,16 @@ def test_comments_name_the_orchid_job_of_this_tag_only() -> None:
 def test_the_tag_comes_from_the_job_root() -> None:
     assert SlurmOptions(job_root=Path("/a")).tag != SlurmOptions(job_root=Path("/b")).tag
     assert SlurmOptions(job_root=Path("/a")).tag == SlurmOptions(job_root=Path("/a")).tag
+
+
+def test_a_command_runs_as_the_users_account_through_setpriv() -> None:
+    argv = commands.as_account(UnixIdentity("alice", 1001, 1002), ["sbatch", "x.sh"])
+    assert argv == [
+        "/usr/bin/setpriv",
+        "--reuid=1001",
+        "--regid=1002",
+        "--init-groups",
+        "--",
+        "sbatch",
+        "x.sh",
+    ]

@@ -10,7 +10,9 @@ import sys
 import time
 from pathlib import Path
 
+from orchid.domain.sandbox import UnixIdentity
 from orchid.providers.slurm import jobfolder
+from tests.identity.unix import need_root
 
 
 def run_rank(job_dir: Path, rank: int) -> subprocess.CompletedProcess[str]:
@@ -91,3 +93,34 @@ def test_the_scripts_are_constants_without_user_text(tmp_path: Path) -> None:
     for name in (jobfolder.BATCH_SCRIPT_NAME, jobfolder.RANK_SCRIPT_NAME):
         assert "SECRET" not in (tmp_path / name).read_text()
     assert (tmp_path / jobfolder.BATCH_SCRIPT_NAME).read_text() == jobfolder.BATCH_SCRIPT
+
+
+def test_links_and_fifos_the_job_plants_in_its_folder_are_never_followed(tmp_path: Path) -> None:
+    # Given a job folder that belongs to the job's account, which planted links to a file of
+    # Orchid's (a secret) under the names Orchid writes and reads, and a FIFO for an exit code
+    job_dir = tmp_path / "job"
+    jobfolder.write(job_dir, ["true"], {})
+    secret = tmp_path / "secret"
+    secret.write_text("42\n")
+    (job_dir / (jobfolder.SLURM_ID_FILE + ".tmp")).symlink_to(secret)
+    (job_dir / "rank-0.exit").symlink_to(secret)
+    os.mkfifo(job_dir / "rank-1.exit")
+
+    # When Orchid records the Slurm id and reads the exit codes
+    jobfolder.record_slurm_id(job_dir, "7")
+
+    # Then the secret is untouched and unread, and nothing blocks
+    assert secret.read_text() == "42\n"
+    assert jobfolder.recorded_slurm_id(job_dir) == "7"
+    assert jobfolder.read_exit_code(job_dir, 0) is None
+    assert jobfolder.read_exit_code(job_dir, 1) is None
+
+
+def test_a_folder_for_another_account_belongs_to_it_mode_0700(tmp_path: Path) -> None:
+    need_root()  # only root can give a folder away
+    owner = UnixIdentity("someone", 4242, 4243)
+    jobfolder.prepare(tmp_path / "job", ["true"], {"A": "b"}, owner)
+    for path in (tmp_path / "job", tmp_path / "job" / "argv", tmp_path / "job" / "env"):
+        st = os.stat(path)
+        assert (st.st_uid, st.st_gid) == (4242, 4243), path
+    assert os.stat(tmp_path / "job").st_mode & 0o777 == 0o700

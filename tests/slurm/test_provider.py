@@ -24,6 +24,7 @@ from orchid.providers.base import (
     JobRun,
     ProductShape,
     Started,
+    UnixIdentity,
 )
 from orchid.providers.slurm import SlurmOptions, SlurmProvider, commands, jobfolder
 from tests import facts
@@ -41,10 +42,20 @@ class Facts(facts.Facts):
     timeout = 15.0
 
 
+# The account jobs run as (the session's slurm_account, set for every test).
+ACCOUNT: list[UnixIdentity | None] = [None]
+
+
+@pytest.fixture(autouse=True)
+def _account(slurm_account: UnixIdentity | None) -> None:
+    ACCOUNT[0] = slurm_account
+
+
 def job(
     job_id: str, script: str, *, handle: Handle | None = None, allocation_ms: int | None = None
 ) -> JobRun:
     return JobRun(
+        identity=ACCOUNT[0],
         job_id=job_id,
         argv=["sh", "-c", script],
         env={},
@@ -58,7 +69,7 @@ def job(
 @pytest.fixture
 def options(slurm_cluster: Cluster, tmp_path: Path) -> SlurmOptions:
     return SlurmOptions(
-        job_root=tmp_path / "jobs",
+        job_root=slurm_cluster.job_root("provider"),
         slurm_conf=slurm_cluster.conf,
         partition="debug",
         poll_seconds=0.2,

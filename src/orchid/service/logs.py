@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
+import errno
 import logging
 import os
+import stat
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,12 +36,21 @@ class LogTail:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
 
     def read(self, limit: int = CHUNK) -> str:
+        # The folder may belong to the job's account (Slurm): never follow a link it planted
+        # there, never block on a FIFO; anything but a regular file reads as nothing.
         try:
-            with open(self.source.path, "rb") as f:
-                f.seek(self.offset)
-                data = f.read(limit)
-        except FileNotFoundError:
+            fd = os.open(self.source.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except (FileNotFoundError, NotADirectoryError):
             return ""
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                return ""
+            raise
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return ""
+            f.seek(self.offset)
+            data = f.read(limit)
         self.offset += len(data)
         return self._decoder.decode(data)
 

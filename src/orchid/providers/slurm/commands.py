@@ -10,7 +10,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchid.domain.sandbox import UnixIdentity
 from orchid.providers.slurm.options import SlurmOptions
+
+SETPRIV = "/usr/bin/setpriv"
 
 # squeue --Format fields, in the order parse.parse_squeue reads them. Each ends in `|` (the
 # "suffix" of --Format), which also lifts the default width limit; the comment goes last.
@@ -98,10 +101,32 @@ def sbatch_argv(options: SlurmOptions, tag: str, job: Submission, script: Path) 
     return argv
 
 
-def squeue_argv(options: SlurmOptions) -> list[str]:
-    """Every job of this user that slurmctld remembers, finished ones included, in one query."""
+def as_account(identity: UnixIdentity, argv: Sequence[str]) -> list[str]:
+    """`argv` run as `identity` (from root): sbatch this way submits the job as the user's account,
+    so Slurm's accounting and limits apply to the user (decision 10). The environment is kept
+    (SLURM_CONF)."""
+    return [
+        SETPRIV,
+        f"--reuid={identity.uid}",
+        f"--regid={identity.gid}",
+        "--init-groups",
+        "--",
+        *argv,
+    ]
+
+
+def squeue_argv(options: SlurmOptions, uids: Iterable[int]) -> list[str]:
+    """Every job of these users (by uid: Orchid's own account and those its jobs run as) that
+    slurmctld remembers, finished ones included, in one query."""
     fields = ",".join(f"{field}:|" for field in SQUEUE_FIELDS)
-    return [command(options, "squeue"), "--noheader", "--me", "--states=all", f"--Format={fields}"]
+    users = ",".join(str(uid) for uid in sorted(set(uids)))
+    return [
+        command(options, "squeue"),
+        "--noheader",
+        f"--users={users}",
+        "--states=all",
+        f"--Format={fields}",
+    ]
 
 
 def sacct_argv(options: SlurmOptions, slurm_ids: Iterable[str], *, completion: bool) -> list[str]:

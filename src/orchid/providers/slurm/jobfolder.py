@@ -15,11 +15,15 @@ into every job folder so that a job keeps the scripts it was submitted with.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import stat
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from orchid.domain.sandbox import UnixIdentity
 
 BATCH_SCRIPT_NAME = "orchid-batch.sh"
 RANK_SCRIPT_NAME = "orchid-rank.sh"
@@ -84,8 +88,13 @@ def check_env_names(env: Mapping[str, str]) -> str | None:
     return None
 
 
-def write(job_dir: Path, argv: Sequence[str], env: Mapping[str, str]) -> None:
-    """Create the job folder with everything the job reads, ready for sbatch.
+def write(
+    job_dir: Path, argv: Sequence[str], env: Mapping[str, str], owner: UnixIdentity | None = None
+) -> None:
+    """Create the job folder with everything the job reads, ready for sbatch. With `owner` (the
+    account the job is submitted as, when Orchid is root) the folder and what the job reads
+    belong to that account, mode 0700: the job writes its output there, no other account reads
+    it.
 
     Raises OSError if the folder cannot be written, ValueError if argv holds a NUL character.
     """
@@ -94,24 +103,30 @@ def write(job_dir: Path, argv: Sequence[str], env: Mapping[str, str]) -> None:
     job_dir.mkdir(parents=True, exist_ok=True)
     _write(job_dir / BATCH_SCRIPT_NAME, BATCH_SCRIPT.encode(), 0o755)
     _write(job_dir / RANK_SCRIPT_NAME, RANK_SCRIPT.encode(), 0o755)
-    _write(job_dir / "argv", b"".join(a.encode() + b"\0" for a in argv), 0o600)
-    _write(job_dir / "env", b"".join(f"{k}={v}".encode() + b"\0" for k, v in env.items()), 0o600)
+    _write(job_dir / "argv", b"".join(a.encode() + b"\0" for a in argv), 0o600, owner)
+    env_data = b"".join(f"{k}={v}".encode() + b"\0" for k, v in env.items())
+    _write(job_dir / "env", env_data, 0o600, owner)
+    if owner is not None:
+        os.chown(job_dir, owner.uid, owner.gid, follow_symlinks=False)
+        os.chmod(job_dir, 0o700, follow_symlinks=False)
 
 
 def mark_submitting(job_dir: Path) -> None:
-    (job_dir / SUBMITTING_MARKER).touch()
+    _write(job_dir / SUBMITTING_MARKER, b"", 0o644)
 
 
-def prepare(job_dir: Path, argv: Sequence[str], env: Mapping[str, str]) -> None:
+def prepare(
+    job_dir: Path, argv: Sequence[str], env: Mapping[str, str], owner: UnixIdentity | None = None
+) -> None:
     """`write` the folder, then mark it as being submitted (just before sbatch)."""
-    write(job_dir, argv, env)
+    write(job_dir, argv, env, owner)
     mark_submitting(job_dir)
 
 
 def submitting_since(job_dir: Path) -> float | None:
     """When sbatch was last attempted for this folder (epoch seconds), or None if never."""
     try:
-        return (job_dir / SUBMITTING_MARKER).stat().st_mtime
+        return os.stat(job_dir / SUBMITTING_MARKER, follow_symlinks=False).st_mtime
     except OSError:
         return None
 
@@ -121,11 +136,8 @@ def record_slurm_id(job_dir: Path, slurm_id: str) -> None:
 
 
 def recorded_slurm_id(job_dir: Path) -> str | None:
-    try:
-        text = (job_dir / SLURM_ID_FILE).read_text().strip()
-    except OSError:
-        return None
-    return text if text.isdigit() else None
+    text = _read(job_dir / SLURM_ID_FILE)
+    return text if text is not None and text.isdigit() else None
 
 
 def batch_output(job_dir: Path, replicas: int) -> tuple[Path, Path]:
@@ -150,15 +162,37 @@ def stderr_file(job_dir: Path, rank: int) -> Path:
 
 def read_exit_code(job_dir: Path, rank: int) -> int | None:
     """The exit code the rank wrapper recorded, or None if it never got to write it."""
+    text = _read(job_dir / f"rank-{rank}.exit")
     try:
-        return int((job_dir / f"rank-{rank}.exit").read_text().strip())
-    except (OSError, ValueError):
+        return int(text) if text is not None else None
+    except ValueError:
         return None
 
 
-def _write(path: Path, data: bytes, mode: int) -> None:
+# The folder may belong to the job's account, which can put anything in it while Orchid (root)
+# works there: Orchid never follows a link, nor opens anything but a regular file it created.
+
+
+def _write(path: Path, data: bytes, mode: int, owner: UnixIdentity | None = None) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(tmp)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+    with os.fdopen(fd, "wb") as f:
         f.write(data)
-    os.chmod(tmp, mode)
+        os.fchmod(fd, mode)
+        if owner is not None:
+            os.fchown(fd, owner.uid, owner.gid)
     os.replace(tmp, path)
+
+
+def _read(path: Path, limit: int = 4096) -> str | None:
+    """The text of a small regular file (None if missing, a link, or anything else)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return f.read(limit).decode(errors="replace").strip()

@@ -49,13 +49,23 @@ class SlurmSession:
     # ---- commands and facts ----
 
     async def run(self, argv: list[str]) -> str:
-        name = os.path.basename(argv[0])
+        # Counted under the Slurm command's name, also when run as a user's account.
+        name = os.path.basename(
+            argv[argv.index("--") + 1] if argv[0] == commands.SETPRIV else argv[0]
+        )
         self.stats.commands[name] += 1
         began = time.monotonic()
         try:
             return await runner.run(argv, self._env, self.options.command_timeout_seconds)
         finally:
             self.stats.seconds[name] += time.monotonic() - began
+
+    def account_uids(self) -> set[int]:
+        """Whose jobs squeue must list: Orchid's own account and every account a tracked job is
+        submitted as (its comment then tells Orchid's jobs from the users' others)."""
+        uids = {os.geteuid()}
+        uids.update(j.run.identity.uid for j in self.jobs.values() if j.run.identity is not None)
+        return uids
 
     def poke(self) -> None:
         """Wake the poll loop (a new job, a cancel): it ticks at the busy interval."""

@@ -16,11 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Sequence
 
 from orchid.errors import ProviderError
-from orchid.providers.base import Exited, Failed, JobRun, ProductShape
+from orchid.providers.base import Exited, Failed, JobRun, ProductShape, UnixIdentity
 from orchid.providers.slurm import commands, jobfolder
 from orchid.providers.slurm.commands import Submission
 from orchid.providers.slurm.handle import SlurmHandle
@@ -64,6 +65,7 @@ async def submit(session: SlurmSession, run: JobRun) -> None:
     why = jobfolder.check_env_names(run.env)
     if why is not None:
         raise ProviderError(why)
+    account_for(run)
     job = TrackedJob(run, session.options.job_root / run.job_id, run.time_allocation_ms)
     job.submitted_at = session.clock()
     session.jobs[run.job_id] = job
@@ -122,12 +124,33 @@ def withdraw(session: SlurmSession, job: TrackedJob) -> None:
     session.emit(Exited(job.id, {}))
 
 
+def account_for(run: JobRun) -> UnixIdentity | None:
+    """The account to submit `run` as (decision 10), or None to submit it as Orchid's own.
+
+    Orchid as root submits every job as its user's account (`JobRun.identity`), so that Slurm's
+    accounting and limits see the user, and refuses a job without one: no job runs as root.
+    Orchid as another account can only submit as itself. Raises ProviderError."""
+    identity = run.identity
+    if os.geteuid() == 0:
+        if identity is None or identity.uid == 0:
+            raise ProviderError(
+                "the job has no Unix account to run as, and Orchid never runs a job as root"
+            )
+        return identity
+    if identity is None or identity.uid == os.geteuid():
+        return None
+    raise ProviderError(
+        f"Orchid runs as uid {os.geteuid()} and cannot submit a job as {identity.name!r}"
+    )
+
+
 async def sbatch(session: SlurmSession, job: TrackedJob) -> None:
     """Submit a job that is not in Slurm. If the controller does not answer, the job is
     deferred (to be looked for, then submitted, on a later tick). Raises ProviderError if
-    Slurm refuses it or its folder cannot be written."""
+    Slurm refuses it, it has no account to run as, or its folder cannot be written."""
     job.deferred = False
     run = job.run
+    account = account_for(run)
     env = jobfolder.job_env(run.env, run.job_id, run.replicas)
     submission = Submission(
         job_id=run.job_id,
@@ -140,9 +163,11 @@ async def sbatch(session: SlurmSession, job: TrackedJob) -> None:
     )
     script = job.dir / jobfolder.BATCH_SCRIPT_NAME
     argv = commands.sbatch_argv(session.options, session.tag, submission, script)
+    if account is not None:
+        argv = commands.as_account(account, argv)
     try:
         # A dozen file operations: off the event loop, like the command itself.
-        await asyncio.to_thread(jobfolder.prepare, job.dir, run.argv, env)
+        await asyncio.to_thread(jobfolder.prepare, job.dir, run.argv, env, account)
     except (OSError, ValueError) as e:
         raise ProviderError(f"cannot prepare the job folder {job.dir}: {e}") from e
     try:

@@ -79,7 +79,9 @@ async def tick(session: SlurmSession) -> None:
         await session.refresh_cluster()
     began = session.clock()
     try:
-        rows = parse_squeue(await session.run(commands.squeue_argv(session.options)))
+        rows = parse_squeue(
+            await session.run(commands.squeue_argv(session.options, session.account_uids()))
+        )
     except CommandFailed as e:
         if e.transient:
             session.lost_contact(e.message)
