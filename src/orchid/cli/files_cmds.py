@@ -124,10 +124,10 @@ def ls(
     if fmt is output.OutputFormat.JSON:
         output.print_json(output.wire(entries))
         return
-    output.stdout().print(_table(entries))
+    output.stdout().print(entries_table(entries))
 
 
-def _table(entries: list[UFile]) -> Table:
+def entries_table(entries: list[UFile]) -> Table:
     table = Table(box=None, pad_edge=False)
     table.add_column("NAME")
     table.add_column("SIZE", justify="right")

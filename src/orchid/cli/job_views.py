@@ -10,7 +10,7 @@ from rich.text import Text
 
 from orchid.cli import output
 from orchid.cli.timefmt import clock, now_ms, relative, span
-from orchid.schemas.apps import AppParameterValue
+from orchid.schemas.apps import AppParameterValue, FileValue
 from orchid.schemas.jobs import Job
 
 
@@ -44,6 +44,8 @@ def jobs_table(jobs: Sequence[Job]) -> Table:
 
 
 def _value_text(value: AppParameterValue) -> str:
+    if isinstance(value, FileValue):
+        return value.path + (":ro" if value.read_only else "")
     data = value.model_dump(mode="json", exclude={"type"})
     return str(data["value"]) if set(data) == {"value"} else str(data)
 
@@ -79,6 +81,10 @@ def job_details(job: Job) -> list[RenderableType]:
         rows.append(("Expires", f"{clock(status.expires_at, now)} ({time_left(job, now)} left)"))
     for name, value in (spec.parameters or {}).items():
         rows.append((f"--param {name}", Text(_value_text(value))))
+    for resource in spec.resources or []:
+        rows.append(("--mount", Text(_value_text(resource))))
+    if job.output is not None and job.output.output_folder:
+        rows.append(("Output folder", Text(job.output.output_folder)))
     for key, cell in rows:
         grid.add_row(key, cell)
     timeline = Table(

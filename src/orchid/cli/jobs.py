@@ -1,4 +1,4 @@
-"""`orchid jobs list|show|follow|extend|terminate|open|shell`."""
+"""`orchid jobs list|show|follow|extend|terminate|output|open|shell`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from orchid.cli import output, sessions
+from orchid.cli import job_output, output, sessions
 from orchid.cli.common import guarded, open_client
 from orchid.cli.errors import CliError
 from orchid.cli.follow_view import follow_job
@@ -22,10 +22,12 @@ from orchid.schemas.jobs import Job, JobIncludeFlags
 
 jobs_app = typer.Typer(
     no_args_is_help=True,
-    help="List, show, follow, extend and terminate jobs; open their web interface or a shell.",
+    help="List, show, follow, extend and terminate jobs; list or download their output folder; "
+    "open their web interface or a shell.",
 )
 jobs_app.command("open")(sessions.open_interface)
 jobs_app.command("shell")(sessions.shell)
+jobs_app.command("output")(job_output.job_output)
 
 JobId = Annotated[str, typer.Argument(metavar="ID", help="A job id.")]
 

@@ -12,6 +12,7 @@ from orchid.cli.common import guarded, open_client
 from orchid.cli.errors import CliError
 from orchid.cli.follow_view import follow_job
 from orchid.cli.products import resolve_product
+from orchid.cli.remote import RemotePaths
 from orchid.client import (
     Client,
     ConflictError,
@@ -21,7 +22,7 @@ from orchid.client import (
     to_duration,
 )
 from orchid.client.params import parameter_values, split_assignment
-from orchid.schemas.apps import Application, NameAndVersion
+from orchid.schemas.apps import Application, AppParameterValue, FileValue, NameAndVersion
 from orchid.schemas.base import SimpleDuration
 from orchid.schemas.jobs import JobSpecification
 
@@ -116,6 +117,16 @@ def run(
             help="A parameter value, typed as the app declares it; KEY=@FILE reads a file.",
         ),
     ] = None,
+    mount: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--mount",
+            "-m",
+            metavar="PATH[:ro]",
+            help="A folder or file of your drives (~/... or /<drive>/...) the job sees at "
+            "/work/<its name>; :ro makes it read-only.",
+        ),
+    ] = None,
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Stream state changes and logs until it ends.")
     ] = False,
@@ -144,6 +155,8 @@ def run(
             raise CliError(f"{exc}: pass --param {exc.name}=VALUE") from None
         except ParameterError as exc:
             raise CliError(str(exc)) from None
+        remote = RemotePaths(client)
+        values = {name: _resolved(remote, value) for name, value in values.items()}
         spec = JobSpecification(
             application=NameAndVersion(name=app.metadata.name, version=app.metadata.version),
             product=resolve_product(client.products(), product),
@@ -151,6 +164,7 @@ def run(
             replicas=replicas or default_replicas(app),
             allow_duplicate_job=allow_duplicate,
             parameters=values,
+            resources=[_mount_value(remote, text) for text in mount or []] or None,
             time_allocation=allocation or default_time(app),
         )
         try:
@@ -171,3 +185,25 @@ def run(
             soft_wrap=True,
             markup=False,
         )
+
+
+def _mount_value(remote: RemotePaths, text: str) -> FileValue:
+    """`--mount PATH[:ro]` as a resource: the path in API form, read-only with `:ro`."""
+    path, read_only = text, False
+    if text.endswith((":ro", ":rw")):
+        path, read_only = text[:-3], text.endswith(":ro")
+    if not path:
+        raise CliError(f"--mount needs a path (~/... or /<drive>/...), not {text!r}")
+    where = remote.resolve(path)
+    if where == "/":
+        raise CliError("--mount /: mount a drive (/<drive>) or a folder in one")
+    return FileValue(path=where, read_only=read_only)
+
+
+def _resolved(remote: RemotePaths, value: AppParameterValue) -> AppParameterValue:
+    """A file parameter given as ~/... or /<drive title>/... in API form (/<drive id>/...)."""
+    if not isinstance(value, FileValue):
+        return value
+    if not value.path.startswith(("~", "/")):
+        raise CliError(f"file parameters are paths ~/... or /<drive>/..., not {value.path!r}")
+    return FileValue(path=remote.resolve(value.path), read_only=value.read_only)

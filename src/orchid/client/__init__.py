@@ -30,6 +30,7 @@ from orchid.client.errors import (
 )
 from orchid.client.follow import exit_code
 from orchid.client.options import Duration, to_duration
+from orchid.client.outputs import mount
 from orchid.client.params import MissingParameter, ParameterError, parameter_values
 from orchid.client.sync import Client, FollowStream
 
@@ -53,6 +54,7 @@ __all__ = [
     "StreamBroken",
     "Unreachable",
     "exit_code",
+    "mount",
     "parameter_values",
     "to_duration",
 ]

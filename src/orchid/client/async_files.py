@@ -244,6 +244,25 @@ class AsyncFiles:
             raise
         return size
 
+    async def download_folder(
+        self, path: str, destination: Local, *, progress: Progress | None = None
+    ) -> list[Path]:
+        """Download everything in a remote folder into the local folder `destination` (made if
+        missing), sub-folders included; returns the local files written. Links are skipped."""
+        written: list[Path] = []
+        pending = [(path, Path(destination))]
+        while pending:
+            folder, here = pending.pop()
+            here.mkdir(parents=True, exist_ok=True)
+            async for entry in self.entries(folder):
+                target = here / entry.id.rstrip("/").rsplit("/", 1)[-1]
+                if entry.status.type == "DIRECTORY":
+                    pending.append((entry.id, target))
+                elif entry.status.type == "FILE":
+                    await self.download(entry.id, target, progress=progress)
+                    written.append(target)
+        return written
+
     async def _stream(self, endpoint: str, out: BinaryIO, progress: Progress | None) -> int:
         size = 0
         try:

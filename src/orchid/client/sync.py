@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
+from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
 
@@ -24,9 +26,12 @@ from orchid.client.options import (
     include_flags,
     single_id,
 )
+from orchid.client.outputs import output_folder_of
+from orchid.client.transfer import Progress
 from orchid.domain.states import JobState
 from orchid.schemas.apps import Application, ApplicationWithFavoriteAndTags
 from orchid.schemas.base import PageV2
+from orchid.schemas.files import UFile
 from orchid.schemas.jobs import (
     Job,
     JobIncludeFlags,
@@ -188,6 +193,24 @@ class Client:
             support=include_support,
         )
         return self._send(calls.retrieve(job_id, flags))
+
+    def output_folder(self, job_id: str) -> str:
+        """The UCloud path of the job's output folder (its /work, in your Home drive). Raises
+        NotFoundError for an unknown job, or one without an output folder."""
+        return output_folder_of(self.retrieve(job_id))
+
+    def job_output(self, job_id: str) -> list[UFile]:
+        """What is in the job's output folder now (while it runs, and after it ended)."""
+        return list(self.files.entries(self.output_folder(job_id)))
+
+    def download_output(
+        self, job_id: str, destination: str | os.PathLike[str], *, progress: Progress | None = None
+    ) -> list[Path]:
+        """Download the job's output folder, sub-folders included, into the local folder
+        `destination`; returns the files written."""
+        return self.files.download_folder(
+            self.output_folder(job_id), destination, progress=progress
+        )
 
     def browse(
         self,
