@@ -22,7 +22,7 @@ from orchid.service.browse import browse
 from orchid.service.jobs import JobService
 from orchid.settings import Settings
 from orchid.store import migrate
-from orchid.store.filters import JobFilter
+from orchid.store.filters import COLUMN_FILTERS, JobFilter
 from orchid.store.models import Base, JobRow, JobUpdateRow, TokenRow
 from orchid.store.records import JobRecord, NewJob
 from orchid.store.repository import Store
@@ -339,22 +339,25 @@ def test_browse_filters(store: Store, jobs: dict[str, str]) -> None:
         return {key_of[i] for i in ids(store, JobFilter("alice", **fields))}
 
     scripts = {"script-1", "script-2", "script-3", "large"}
-    assert found(state=JobState.RUNNING) == {"web"}
-    assert found(state=JobState.FAILURE) == {"script-2"}
-    assert found(state=JobState.SUCCESS) == set()
-    assert found(application="shell-script") == scripts
-    assert found(application="acme-web-application") == {"web"}
-    assert found(product_id="example-compute-large") == {"large"}
+    assert found(filter_state=JobState.RUNNING) == {"web"}
+    assert found(filter_state=JobState.FAILURE) == {"script-2"}
+    assert found(filter_state=JobState.SUCCESS) == set()
+    assert found(filter_application="shell-script") == scripts
+    assert found(filter_application="acme-web-application") == {"web"}
+    assert found(filter_product_id="example-compute-large") == {"large"}
     assert found(hide_product_id="example-compute-large") == scripts - {"large"} | {"web"}
-    assert found(product_category="example-compute") == scripts | {"web"}
+    assert found(filter_product_category="example-compute") == scripts | {"web"}
     assert found(hide_product_category="example-compute") == set()
-    assert found(provider="example") == scripts | {"web"}
+    assert found(filter_provider="example") == scripts | {"web"}
     assert found(hide_provider="example") == set()
-    assert found(created_after=NOW + 2, created_before=NOW + 3) == {"large", "script-2"}
-    assert found(created_by="alice") == scripts | {"web"}
-    assert found(created_by="bob") == set()
-    assert found(ids=(int(jobs["web"]), int(jobs["bob"]))) == {"web"}
-    assert found(provider_ids=("p-w", "nope")) == {"web"}
+    assert found(filter_created_after=NOW + 2, filter_created_before=NOW + 3) == {
+        "large",
+        "script-2",
+    }
+    assert found(filter_created_by="alice") == scripts | {"web"}
+    assert found(filter_created_by="bob") == set()
+    assert found(filter_ids=(int(jobs["web"]), int(jobs["bob"]))) == {"web"}
+    assert found(filter_provider_ids=("p-w", "nope")) == {"web"}
     # Free text: the name or application, case-insensitively; a number is also a job id
     assert found(query="nightly") == {"script-1"}
     assert found(query="ACME") == {"web"}
@@ -390,6 +393,16 @@ def test_browse_through_the_service_pages_with_an_opaque_next(
     )
     assert [j.id for j in detailed.items] == [jobs["web"]]
     assert [u.status for u in detailed.items[0].updates] == ["queued", "r"]
+
+
+def test_every_filter_is_named_after_the_browse_flag_it_comes_from() -> None:
+    flags = set(JobIncludeFlags.model_fields)
+
+    assert set(COLUMN_FILTERS) <= flags
+    assert {f.name for f in dataclasses.fields(JobFilter)} - set(COLUMN_FILTERS) == {
+        "owner",
+        "query",
+    }
 
 
 # ---- users' Unix accounts ----

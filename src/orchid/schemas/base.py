@@ -8,14 +8,15 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from pydantic.alias_generators import to_camel
 
 from orchid.domain.durations import duration_ms, split_ms
+from orchid.domain.ids import ID_REGEX, MAX_ID_DIGITS
 from orchid.domain.limits import MAX_DURATION_FIELD
 
 T = TypeVar("T")
 
 # A `next` token this server issues: a decimal offset or id.
-NEXT_PATTERN = r"^[0-9]{0,18}$"
+NEXT_PATTERN = f"^[0-9]{{0,{MAX_ID_DIGITS}}}$"
 # filterIds and filterProviderIds: up to 1000 comma-separated numbers.
-IDS_PATTERN = r"^( *[0-9]{1,18} *(, *[0-9]{1,18} *){0,999})?$"
+IDS_PATTERN = f"^( *{ID_REGEX} *(, *{ID_REGEX} *){{0,999}})?$"
 
 
 def _no_bool(value: object) -> object:

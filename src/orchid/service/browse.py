@@ -4,26 +4,22 @@ from __future__ import annotations
 
 from pydantic.alias_generators import to_camel
 
+from orchid.domain.ids import parse_id
+from orchid.domain.states import JobState
 from orchid.errors import BadRequest
 from orchid.schemas.base import PageV2
 from orchid.schemas.jobs import Job, JobIncludeFlags, PaginationFields
 from orchid.service.jobs import JobService
 from orchid.service.views import job_view
-from orchid.store.filters import JobFilter
+from orchid.store.filters import COLUMN_FILTERS, JobFilter
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 1000
 MAX_IDS = 1000  # core2's bound on filterProviderIds, for both id lists
 
-TEXT_FILTERS = (
-    "filter_application",
-    "filter_created_by",
-    "filter_provider",
-    "filter_product_id",
-    "filter_product_category",
-    "hide_provider",
-    "hide_product_id",
-    "hide_product_category",
+# The flags copied into a JobFilter as they are (the id lists are parsed first).
+PLAIN_FILTERS = tuple(
+    name for name in COLUMN_FILTERS if name not in {"filter_ids", "filter_provider_ids"}
 )
 
 
@@ -39,29 +35,19 @@ def _id_list(text: str, what: str) -> tuple[str, ...]:
 def job_filter(user: str, flags: JobIncludeFlags, query: str | None) -> JobFilter:
     ids = None
     if flags.filter_ids is not None:
-        raw = _id_list(flags.filter_ids, "filterIds")
-        if not all(i.isascii() and i.isdigit() and len(i) <= 18 for i in raw):
+        parsed = [parse_id(i) for i in _id_list(flags.filter_ids, "filterIds")]
+        if None in parsed:
             raise BadRequest("filterIds must list job ids (numbers)", "INVALID_FILTER")
-        ids = tuple(int(i) for i in raw)
+        ids = tuple(i for i in parsed if i is not None)
     provider_ids = None
     if flags.filter_provider_ids is not None:
         provider_ids = _id_list(flags.filter_provider_ids, "filterProviderIds")
     return JobFilter(
         owner=user,
-        state=flags.filter_state,
-        application=flags.filter_application,
-        created_by=flags.filter_created_by,
-        created_after=flags.filter_created_after,
-        created_before=flags.filter_created_before,
-        provider=flags.filter_provider,
-        product_id=flags.filter_product_id,
-        product_category=flags.filter_product_category,
-        hide_provider=flags.hide_provider,
-        hide_product_id=flags.hide_product_id,
-        hide_product_category=flags.hide_product_category,
-        ids=ids,
-        provider_ids=provider_ids,
+        filter_ids=ids,
+        filter_provider_ids=provider_ids,
         query=query.strip() if query and query.strip() else None,
+        **{name: getattr(flags, name) for name in PLAIN_FILTERS},
     )
 
 
@@ -73,15 +59,17 @@ def browse(
     query: str | None = None,
 ) -> PageV2[Job]:
     service.limits.check_query("query", query)
-    for field in TEXT_FILTERS:
-        service.limits.check_query(to_camel(field), getattr(flags, field))
+    for name in PLAIN_FILTERS:
+        value = getattr(flags, name)
+        if isinstance(value, str) and not isinstance(value, JobState):
+            service.limits.check_query(to_camel(name), value)
     size = page.items_per_page if page.items_per_page and page.items_per_page > 0 else DEFAULT_PAGE
     size = min(size, MAX_PAGE)
     after = None
     if page.next:
-        if not (page.next.isascii() and page.next.isdigit() and len(page.next) <= 18):
+        after = parse_id(page.next)
+        if after is None:
             raise BadRequest("next is not a token this server issued", "INVALID_NEXT")
-        after = int(page.next)
     if page.sort_by not in (None, "createdAt", "id"):
         raise BadRequest("sortBy must be createdAt", "INVALID_SORT")
     if page.sort_direction not in (None, "ascending", "descending"):

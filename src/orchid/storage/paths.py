@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from orchid.domain.ids import parse_id
 from orchid.errors import BadRequest
 
 MAX_NAME_BYTES = 255
@@ -78,7 +79,7 @@ def parse_path(text: str) -> FilePath:
     if ".." in parts:
         raise BadRequest(f"'..' is not allowed in a path: {text[:200]!r}", "INVALID_PATH")
     drive_id = parts[0]
-    if not drive_id.isascii() or not drive_id.isdigit() or len(drive_id) > 18:
+    if parse_id(drive_id) is None:
         raise BadRequest(f"{drive_id[:40]!r} is not a drive id", "INVALID_PATH")
     try:
         names = tuple(check_name(p) for p in parts[1:])

@@ -8,6 +8,7 @@ from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
+from orchid.domain.ids import parse_id
 from orchid.store.models import DriveRow
 
 HOME = "HOME"
@@ -31,18 +32,12 @@ def _record(row: DriveRow) -> DriveRecord:
     return DriveRecord(str(row.id), row.owner, row.title, row.kind, row.created_at)
 
 
-def _key(drive_id: str) -> int | None:
-    if not drive_id.isascii() or not drive_id.isdigit() or len(drive_id) > 18:
-        return None
-    return int(drive_id)
-
-
 class DriveStore:
     def __init__(self, engine: Engine) -> None:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     def get(self, drive_id: str) -> DriveRecord | None:
-        key = _key(drive_id)
+        key = parse_id(drive_id)
         if key is None:
             return None
         with self._sessions() as s:

@@ -29,9 +29,10 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from orchid.domain.ids import parse_id
 from orchid.domain.states import ACTIVE_STATES, JobState
 from orchid.errors import Conflict
-from orchid.store.filters import JobFilter
+from orchid.store.filters import COLUMN_FILTERS, JobFilter
 from orchid.store.models import JobRow, JobUpdateRow, TokenRow, UserRow
 from orchid.store.records import JobRecord, NewJob, UpdateRecord, insert_values, job_record
 
@@ -160,7 +161,7 @@ class Store:
     # Core on a plain connection: the ORM's unit of work cost more than SQLite itself.
 
     def get(self, job_id: str, *, with_updates: bool = True) -> JobRecord | None:
-        key = _int_id(job_id)
+        key = parse_id(job_id)
         if key is None:
             return None
         with self.engine.connect() as conn:
@@ -299,53 +300,39 @@ class Store:
 
 def _filtered(stmt: Any, f: JobFilter) -> Any:
     conditions: list[Any] = []
-    if f.state is not None:
-        conditions.append(JobRow.state == f.state.value)
-    if f.application is not None:
-        conditions.append(JobRow.app_name == f.application)
-    if f.created_by is not None:
-        conditions.append(JobRow.owner == f.created_by)
-    if f.created_after is not None:
-        conditions.append(JobRow.created_at >= f.created_after)
-    if f.created_before is not None:
-        conditions.append(JobRow.created_at <= f.created_before)
-    if f.provider is not None:
-        conditions.append(JobRow.product_provider == f.provider)
-    if f.product_id is not None:
-        conditions.append(JobRow.product_id == f.product_id)
-    if f.product_category is not None:
-        conditions.append(JobRow.product_category == f.product_category)
-    if f.hide_provider is not None:
-        conditions.append(JobRow.product_provider != f.hide_provider)
-    if f.hide_product_id is not None:
-        conditions.append(JobRow.product_id != f.hide_product_id)
-    if f.hide_product_category is not None:
-        conditions.append(JobRow.product_category != f.hide_product_category)
-    if f.ids is not None:
-        conditions.append(JobRow.id.in_(f.ids))
-    if f.provider_ids is not None:
-        conditions.append(JobRow.provider_job_id.in_(f.provider_ids))
+    for name, (column_name, comparison) in COLUMN_FILTERS.items():
+        value = getattr(f, name)
+        if value is None:
+            continue
+        column = _JOBS.c[column_name]
+        if isinstance(value, JobState):
+            value = value.value
+        match comparison:
+            case "==":
+                conditions.append(column == value)
+            case "!=":
+                conditions.append(column != value)
+            case ">=":
+                conditions.append(column >= value)
+            case "<=":
+                conditions.append(column <= value)
+            case "in":
+                conditions.append(column.in_(value))
     if f.query:
         pattern = f"%{_escape_like(f.query.lower())}%"
         query_conditions: list[Any] = [
             func.lower(JobRow.name).like(pattern, escape="\\"),
             func.lower(JobRow.app_name).like(pattern, escape="\\"),
         ]
-        if f.query.strip().isdigit():
-            query_conditions.append(JobRow.id == int(f.query.strip()))
+        query_id = parse_id(f.query.strip())
+        if query_id is not None:
+            query_conditions.append(JobRow.id == query_id)
         conditions.append(or_(*query_conditions))
     return stmt.where(*conditions) if conditions else stmt
 
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _int_id(job_id: str) -> int | None:
-    # Ids are decimal strings; anything else cannot name a job (and must not reach the database).
-    if not job_id.isascii() or not job_id.isdigit() or len(job_id) > 18:
-        return None
-    return int(job_id)
 
 
 def _updates_for(s: Session | Connection, ids: list[int]) -> dict[int, tuple[UpdateRecord, ...]]:
