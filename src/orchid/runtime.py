@@ -199,6 +199,7 @@ class Runtime:
     accounts: Accounts
     files: FileService
     sessions: Sessions
+    limits: Limits
 
     @property
     def catalog(self) -> Catalog:
@@ -209,9 +210,8 @@ class Runtime:
         touched (they run what they were started with); a broken file is reported and its
         previous version stays. The outcome is also written to the data directory
         (`catalog.status`), where `orchid apps reload` reads it."""
-        capabilities = {pid: p.capabilities for pid, p in self.service.providers.items()}
-        catalog = self.setup.reload(capabilities)
-        self.service.catalog = catalog
+        catalog = self.setup.reload(self.service.capabilities())
+        self.service.use_catalog(catalog)
         loaded = self.setup.loaded
         for problem in loaded.problems:
             log.error("catalog: %s", problem)
@@ -257,9 +257,8 @@ def build_runtime(settings: Settings, *, auto_migrate: bool = True) -> Runtime:
     catalog = setup.catalog({pid: p.capabilities for pid, p in providers.items()})
     identities = Identities(store)
     files = build_files(settings, store, identities)
-    service = JobService(
-        store, catalog, providers, limits_of(settings), identities=identities, files=files
-    )
+    limits = limits_of(settings)
+    service = JobService(store, catalog, providers, limits, identities=identities, files=files)
     service_ref.append(service)
     watcher = LogWatcher(service.events.publish, poll_seconds=settings.log_poll_seconds)
     sessions = Sessions(service, load_key(settings.data_dir / "session.key"))
@@ -272,6 +271,7 @@ def build_runtime(settings: Settings, *, auto_migrate: bool = True) -> Runtime:
         Accounts(store),
         files,
         sessions,
+        limits,
     )
 
 

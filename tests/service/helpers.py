@@ -92,7 +92,7 @@ async def create_one(service: JobService, spec: JobSpecification, user: str = AL
 
 
 def job(service: JobService, job_id: str) -> JobRecord:
-    record = service.store.get(job_id)
+    record = service.job(job_id)
     assert record is not None, f"job {job_id} is not stored"
     return record
 

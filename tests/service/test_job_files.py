@@ -147,14 +147,14 @@ async def test_a_jobs_work_folder_is_in_its_owners_home_drive_and_starts_with_it
         # Then its folder is Jobs/<application title>/<job id> of the Home drive, made already
         home, root = await home_with(files, ALICE)
         folder = f"/{home}/Jobs/Shell script/{job_id}"
-        record = service.store.get(job_id)
+        record = service.job(job_id)
         assert record is not None and record.output_folder == folder
         [run] = provider.submitted
         assert run.workdir == (root / "Jobs" / "Shell script" / job_id).resolve()
         assert run.workdir.is_dir() and run.mounts == ()
         # And the update that starts it carries the output folder, the others do not
         provider.start_job(job_id)
-        record = service.store.get(job_id)
+        record = service.job(job_id)
         assert record is not None and record.state == JobState.RUNNING
         assert [(u.state, u.output_folder) for u in record.updates] == [
             (JobState.IN_QUEUE, None),
@@ -184,7 +184,7 @@ async def test_file_values_are_mounted_below_work_and_the_command_line_names_the
         # And the command line has the in-job paths, not the UCloud paths
         assert list(run.argv) == ["wc", "-w", "/work/words.txt", "/work/refs"]
         # While the job keeps what the user asked for
-        record = service.store.get(job_id)
+        record = service.job(job_id)
         assert record is not None
         stored = JobSpecification.model_validate_json(record.specification)
         assert stored.parameters is not None
@@ -279,7 +279,7 @@ async def test_what_is_not_the_users_or_leaves_a_drive_is_refused_and_nothing_st
         assert (refused.value.status_code, refused.value.error_code) == (status, code)
         assert refused.value.why
         assert provider.submitted == []
-        assert service.store.count_jobs() == 0
+        assert store.count_jobs() == 0
 
 
 @asynchronous
@@ -325,6 +325,6 @@ async def test_a_never_started_job_whose_file_went_away_fails_on_restart(
     (root / "in" / "words.txt").unlink()
     again = mounting()
     async with service_with_files(store, tmp_path, again) as (service, _):
-        record = service.store.get(job_id)
+        record = service.job(job_id)
         assert record is not None and record.state == JobState.FAILURE
         assert "Cannot run any more" in (record.updates[-1].status or "")

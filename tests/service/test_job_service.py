@@ -470,7 +470,7 @@ async def test_a_fact_about_an_unknown_job_is_ignored(store: Store, fake: FakePr
     async with running(store, fake) as service:
         fake.emit(Exited("424242", {0: 0}))
         assert store.count_jobs() == 0
-        assert service.store.get("424242") is None
+        assert service.job("424242") is None
 
 
 # ---- expiry ----

@@ -18,7 +18,6 @@ from orchid.domain.states import JobState
 from orchid.errors import Conflict
 from orchid.runtime import SchemaOutOfDate, open_store
 from orchid.schemas.jobs import JobIncludeFlags, JobSpecification, PaginationFields
-from orchid.service.browse import browse
 from orchid.service.jobs import JobService
 from orchid.settings import Settings
 from orchid.store import migrate
@@ -374,19 +373,18 @@ def test_browse_through_the_service_pages_with_an_opaque_next(
     service = JobService(store, catalog(), {})
     flags = JobIncludeFlags()
 
-    first = browse(service, "alice", flags, PaginationFields(items_per_page=3))
+    first = service.browse("alice", flags, PaginationFields(items_per_page=3))
     assert [j.id for j in first.items] == [jobs[k] for k in ("script-3", "script-2", "large")]
     assert first.next == jobs["large"]
     assert first.items_per_page == 3
 
-    second = browse(service, "alice", flags, PaginationFields(items_per_page=3, next=first.next))
+    second = service.browse("alice", flags, PaginationFields(items_per_page=3, next=first.next))
     assert [j.id for j in second.items] == [jobs["web"], jobs["script-1"]]
     assert second.next is None
 
     # Without includeUpdates / includeParameters the items are lean
     assert all(j.updates == [] and j.specification.parameters is None for j in first.items)
-    detailed = browse(
-        service,
+    detailed = service.browse(
         "alice",
         JobIncludeFlags(include_updates=True, filter_state=JobState.RUNNING),
         PaginationFields(),

@@ -20,9 +20,7 @@ from orchid.schemas.jobs import (
     PaginationFields,
 )
 from orchid.schemas.products import SupportByProvider
-from orchid.service.browse import browse
 from orchid.service.jobs import JobService
-from orchid.service.views import job_view
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"], route_class=StrictRoute)
 
@@ -49,20 +47,19 @@ async def create(
 
 @router.get("/retrieve", response_model=Job, summary="jobs.retrieve")
 async def retrieve(request: Request, user: User, query: Annotated[RetrieveQuery, Query()]) -> Job:
-    service = _service(request)
-    return job_view(service.owned(user, query.id), service.catalog, query)
+    return _service(request).retrieve(user, query.id, query)
 
 
 @router.get("/browse", response_model=PageV2[Job], summary="jobs.browse")
 async def browse_jobs(
     request: Request, user: User, query: Annotated[BrowseQuery, Query()]
 ) -> PageV2[Job]:
-    return browse(_service(request), user, query, query)
+    return _service(request).browse(user, query, query)
 
 
 @router.post("/search", response_model=PageV2[Job], summary="jobs.search")
 async def search(request: Request, user: User, body: JobsSearchRequest) -> PageV2[Job]:
-    return browse(_service(request), user, body.effective_flags(), body, body.query)
+    return _service(request).browse(user, body.effective_flags(), body, body.query)
 
 
 @router.post("/extend", response_model=BulkResponse[Empty], summary="jobs.extend")
@@ -83,4 +80,4 @@ async def terminate(
 
 @router.get("/retrieveProducts", response_model=SupportByProvider, summary="jobs.retrieveProducts")
 async def retrieve_products(request: Request, user: User) -> SupportByProvider:
-    return _service(request).catalog.support_by_provider()
+    return _service(request).products()

@@ -52,7 +52,7 @@ def _check_bulk(request: Request, parsed: Any) -> None:
     """Every bulk request is bounded, before its items are validated one by one."""
     items = parsed.get("items") if isinstance(parsed, dict) else None
     if isinstance(items, list):
-        runtime_of(request.app).service.limits.check_bulk(len(items))
+        runtime_of(request.app).limits.check_bulk(len(items))
 
 
 class StrictRoute(APIRoute):

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from pydantic.alias_generators import to_camel
 
+from orchid.catalog import Catalog
 from orchid.domain.ids import parse_id
+from orchid.domain.limits import Limits
 from orchid.domain.states import JobState
 from orchid.errors import BadRequest
 from orchid.schemas.base import PageV2
 from orchid.schemas.jobs import Job, JobIncludeFlags, PaginationFields
-from orchid.service.jobs import JobService
 from orchid.service.views import job_view
 from orchid.store.filters import COLUMN_FILTERS, JobFilter
+from orchid.store.repository import Store
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 1000
@@ -52,17 +54,21 @@ def job_filter(user: str, flags: JobIncludeFlags, query: str | None) -> JobFilte
 
 
 def browse(
-    service: JobService,
+    store: Store,
+    catalog: Catalog,
+    limits: Limits,
     user: str,
     flags: JobIncludeFlags,
     page: PaginationFields,
     query: str | None = None,
 ) -> PageV2[Job]:
-    service.limits.check_query("query", query)
+    """One page of the user's jobs matching the flags (and the search query), as JobService.browse
+    answers it."""
+    limits.check_query("query", query)
     for name in PLAIN_FILTERS:
         value = getattr(flags, name)
         if isinstance(value, str) and not isinstance(value, JobState):
-            service.limits.check_query(to_camel(name), value)
+            limits.check_query(to_camel(name), value)
     size = page.items_per_page if page.items_per_page and page.items_per_page > 0 else DEFAULT_PAGE
     size = min(size, MAX_PAGE)
     after = None
@@ -75,7 +81,7 @@ def browse(
     if page.sort_direction not in (None, "ascending", "descending"):
         raise BadRequest("sortDirection must be ascending or descending", "INVALID_SORT")
     ascending = page.sort_direction == "ascending" and page.sort_by is not None
-    records = service.store.browse(
+    records = store.browse(
         job_filter(user, flags, query),
         limit=size + 1,
         after=after,
@@ -88,7 +94,7 @@ def browse(
     items = [
         job_view(
             r,
-            service.catalog,
+            catalog,
             flags,
             with_updates=bool(flags.include_updates),
             with_parameters=bool(flags.include_parameters),

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from orchid.schemas.jobs import JobIncludeFlags, JobsFollowResponse, JobsLog
 from orchid.service.jobs import JobService
 from orchid.service.logs import LogTail, LogWatcher
-from orchid.service.views import job_view, status_view, update_view
+from orchid.service.views import update_view
 
 # Without inotify (or on a filesystem it cannot watch) followers poll at this interval.
 POLL_SECONDS = 0.05
@@ -44,8 +44,8 @@ async def follow(
     caller can send a keep-alive). Raises NotFound before yielding anything if the job is not the
     user's."""
     record = service.owned(user, job_id)
-    subscription = service.events.subscribe(job_id)
-    provider = service.providers.get(record.product_provider)
+    subscription = service.subscribe(job_id)
+    provider = service.provider_of(record)
     tails = [LogTail(f) for f in provider.log_files(job_id, record.replicas)] if provider else []
     watched = bool(tails) and watcher.watch(job_id, tails[0].source.path.parent)
     wait_seconds = idle_seconds if watched else POLL_SECONDS
@@ -54,12 +54,12 @@ async def follow(
         record = service.owned(user, job_id)
         flags = JobIncludeFlags()
         yield JobsFollowResponse(
-            initial_job=job_view(record, service.catalog, flags),
+            initial_job=service.view(record, flags),
             updates=[update_view(u) for u in record.updates],
-            new_status=status_view(record, service.catalog, flags),
+            new_status=service.status_view(record, flags),
         )
         sent_updates = len(record.updates)
-        sent_status = status_view(record, service.catalog, flags)
+        sent_status = service.status_view(record, flags)
         idle = 0.0
         while True:
             record = service.owned(user, job_id)
@@ -70,7 +70,7 @@ async def follow(
                 yield message
                 # A fast reader never makes the send wait: let other calls run between chunks.
                 await asyncio.sleep(0)
-            status = status_view(record, service.catalog, flags)
+            status = service.status_view(record, flags)
             new_updates = record.updates[sent_updates:]
             if new_updates or status != sent_status:
                 sent_any = True

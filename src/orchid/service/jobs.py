@@ -31,6 +31,7 @@ from orchid.errors import (
 )
 from orchid.invocation import Command, build_command, validate_parameters
 from orchid.providers.base import (
+    Capabilities,
     Exited,
     Fact,
     Failed,
@@ -47,13 +48,24 @@ from orchid.providers.base import (
     WebRun,
 )
 from orchid.schemas.apps import Application, AppParameterValue, FileValue, TextAreaValue, TextValue
-from orchid.schemas.jobs import JobsExtendRequestItem, JobSpecification
+from orchid.schemas.base import PageV2
+from orchid.schemas.jobs import (
+    Job,
+    JobIncludeFlags,
+    JobsExtendRequestItem,
+    JobSpecification,
+    JobStatus,
+    PaginationFields,
+)
+from orchid.schemas.products import SupportByProvider
+from orchid.service.browse import browse
 from orchid.service.clock import now_ms
-from orchid.service.events import JobEvents
+from orchid.service.events import JobEvents, Subscription
 from orchid.service.expiry import ExpiryTimer
 from orchid.service.files import FileService
 from orchid.service.identities import Identities
 from orchid.service.job_files import JobFiles
+from orchid.service.views import job_view, status_view
 from orchid.store.records import JobRecord, NewJob
 from orchid.store.repository import Store
 
@@ -102,30 +114,53 @@ class JobService:
     ) -> None:
         """`identities` says which Unix account each user's jobs run as (decision 10); without
         it (tests of the service alone) jobs carry no identity and run as the provider decides."""
-        self.store = store
+        self._store = store
         self.identities = identities
         # Without drives (some tests), jobs get no output folder and cannot use files.
         self.job_files = JobFiles(files) if files is not None else None
         self.limits = limits or Limits()
         self.create_rate = CreateRate(self.limits.creates_per_minute_per_user)
-        self.catalog = catalog
-        self.providers = providers
+        self._catalog = catalog
+        self._providers = providers
         self.events = JobEvents()
         self.expiry = ExpiryTimer(self._expire_if_due)
         self._background: set[asyncio.Task[None]] = set()
+
+    # ---- what the runtime and the other services may ask ----
+
+    @property
+    def catalog(self) -> Catalog:
+        """The applications and products served now."""
+        return self._catalog
+
+    def use_catalog(self, catalog: Catalog) -> None:
+        """Serve another catalog from now on (a reload); running jobs are not touched."""
+        self._catalog = catalog
+
+    def capabilities(self) -> dict[str, Capabilities]:
+        """What each configured provider can do, by provider id."""
+        return {pid: provider.capabilities for pid, provider in self._providers.items()}
+
+    def application_of(self, record: JobRecord) -> Application | None:
+        """The application a job runs, as the catalog has it now; None if it is gone."""
+        return self._catalog.find_application(record.app_name, record.app_version)
+
+    def provider_of(self, record: JobRecord) -> Provider | None:
+        """The provider a job runs on; None if it is no longer configured."""
+        return self._providers.get(record.product_provider)
 
     # ---- lifecycle ----
 
     async def start(self) -> None:
         """Start the providers and re-attach to every job that was active when Orchid stopped."""
-        for provider in self.providers.values():
+        for provider in self._providers.values():
             await provider.start()
-        active = self.store.active_jobs()
+        active = self._store.active_jobs()
         by_provider: dict[str, list[JobRecord]] = {}
         for record in active:
             by_provider.setdefault(record.product_provider, []).append(record)
         for provider_id, records in by_provider.items():
-            found = self.providers.get(provider_id)
+            found = self._providers.get(provider_id)
             if found is None:
                 for r in records:
                     self._transition(
@@ -145,7 +180,7 @@ class JobService:
                     self._transition(r, JobState.FAILURE, f"Cannot run any more: {_reason(exc)}")
             await self._recover(provider, runs)
             for r in records:
-                current = self.store.get(r.id, with_updates=False)
+                current = self._store.get(r.id, with_updates=False)
                 if current is None:
                     continue
                 if current.state == JobState.CANCELING:
@@ -170,7 +205,7 @@ class JobService:
                 await provider.recover([run])
             except Exception as exc:
                 log.exception("%s cannot be re-attached", run.job_id)
-                record = self.store.get(run.job_id, with_updates=False)
+                record = self._store.get(run.job_id, with_updates=False)
                 if record is not None and not record.state.is_final:
                     self._transition(
                         record, JobState.FAILURE, f"Cannot be re-attached: {_reason(exc)}"
@@ -180,17 +215,52 @@ class JobService:
         self.expiry.close()
         for task in list(self._background):
             task.cancel()
-        for provider in self.providers.values():
+        for provider in self._providers.values():
             await provider.stop()
 
     # ---- reads ----
 
+    def job(self, job_id: str, *, with_updates: bool = True) -> JobRecord | None:
+        """The stored job, whoever owns it; None if there is none (any text is accepted)."""
+        return self._store.get(job_id, with_updates=with_updates)
+
     def owned(self, user: str, job_id: str) -> JobRecord:
         """The job if it exists and belongs to `user`; NotFound otherwise (no hint which)."""
-        record = self.store.get(job_id)
+        record = self._store.get(job_id)
         if record is None or record.owner != user:
             raise NotFound(f"permission denied or job not found ({job_id})", "JOB_NOT_FOUND")
         return record
+
+    def subscribe(self, job_id: str) -> Subscription:
+        """Be woken at every change of this job (state, update, deadline, new log lines);
+        subscribe before reading the job, so no change between the two is missed."""
+        return self.events.subscribe(job_id)
+
+    def retrieve(self, user: str, job_id: str, flags: JobIncludeFlags) -> Job:
+        """jobs.retrieve: the user's job on the wire, with its updates and parameters."""
+        return job_view(self.owned(user, job_id), self._catalog, flags)
+
+    def browse(
+        self,
+        user: str,
+        flags: JobIncludeFlags,
+        page: PaginationFields,
+        query: str | None = None,
+    ) -> PageV2[Job]:
+        """jobs.browse (and jobs.search with a `query`): one page of the user's jobs."""
+        return browse(self._store, self._catalog, self.limits, user, flags, page, query)
+
+    def view(self, record: JobRecord, flags: JobIncludeFlags) -> Job:
+        """A stored job on the wire (updates and parameters included)."""
+        return job_view(record, self._catalog, flags)
+
+    def status_view(self, record: JobRecord, flags: JobIncludeFlags) -> JobStatus:
+        """A stored job's status on the wire."""
+        return status_view(record, self._catalog, flags)
+
+    def products(self) -> SupportByProvider:
+        """jobs.retrieveProducts: every product and what its provider supports."""
+        return self._catalog.support_by_provider()
 
     # ---- create ----
 
@@ -199,7 +269,7 @@ class JobService:
         providers. Nothing is stored if any item is invalid."""
         self.limits.check_bulk(len(specs))
         self.create_rate.check(user, len(specs), time.monotonic())
-        counts = self.store.active_counts(user)
+        counts = self._store.active_counts(user)
         self.limits.check_jobs_per_user(
             sum(counts.values()), counts.get(JobState.IN_QUEUE, 0), len(specs)
         )
@@ -213,12 +283,12 @@ class JobService:
             if p.command.image is not None:
                 await self._check_image(p, f"item {i}: " if len(prepared) > 1 else "")
         keys = [p.new.duplicate_key for p in prepared if p.new.duplicate_key is not None]
-        if len(keys) != len(set(keys)) or self.store.active_duplicates(user, keys):
+        if len(keys) != len(set(keys)) or self._store.active_duplicates(user, keys):
             raise Conflict(
                 "an identical job is already active; set allowDuplicateJob to true to run it again",
                 "DUPLICATE_JOB",
             )
-        ids = self.store.insert_jobs(
+        ids = self._store.insert_jobs(
             [p.new for p in prepared],
             now_ms(),
             states.STATUS_QUEUED,
@@ -259,7 +329,7 @@ class JobService:
         return ids
 
     def _fail_submitted(self, job_id: str, status: str) -> None:
-        record = self.store.get(job_id, with_updates=False)
+        record = self._store.get(job_id, with_updates=False)
         if record is not None and not record.state.is_final:
             self._transition(record, JobState.FAILURE, status)
 
@@ -268,9 +338,9 @@ class JobService:
     ) -> _Prepared:
         where = f"item {index}: " if total > 1 else ""
         try:
-            app = self.catalog.application(spec.application.name, spec.application.version)
-            product = self.catalog.product(spec.product)
-            provider = self.providers.get(spec.product.provider)
+            app = self._catalog.application(spec.application.name, spec.application.version)
+            product = self._catalog.product(spec.product)
+            provider = self._providers.get(spec.product.provider)
             if provider is None:
                 raise BadRequest(
                     f"provider {spec.product.provider!r} is not available", "UNKNOWN_PROVIDER"
@@ -296,7 +366,7 @@ class JobService:
                 raise NotSupported("restartOnExit is not supported")
             if spec.ssh_enabled:
                 raise NotSupported("this application does not support SSH")
-            shape = self.catalog.shape(spec.product)
+            shape = self._catalog.shape(spec.product)
             if not provider.fits(shape, spec.replicas):
                 raise BadRequest(
                     f"{spec.replicas} x {product.name} does not fit provider "
@@ -391,7 +461,7 @@ class JobService:
         """The run of a stored job, as the account it was created with (`identity` for a job
         stored before accounts were recorded)."""
         spec = JobSpecification.model_validate_json(record.specification)
-        app = self.catalog.application(spec.application.name, spec.application.version)
+        app = self._catalog.application(spec.application.name, spec.application.version)
         values = validate_parameters(app, spec.parameters)
         mounts: tuple[Mount, ...] = ()
         workdir = None
@@ -416,7 +486,7 @@ class JobService:
             env=command.env,
             image=command.image,
             replicas=record.replicas,
-            product=self.catalog.shape(spec.product),
+            product=self._catalog.shape(spec.product),
             time_allocation_ms=record.time_limit_ms,
             handle=record.provider_handle,
             cancelling=record.state == JobState.CANCELING,
@@ -460,13 +530,13 @@ class JobService:
             checked.append((record, ms, provider))
         for record, ms, provider in checked:
             # Persist first: if Orchid crashes after the provider call, the deadline is not lost.
-            self.store.add_extension(record.id, ms)
-            current = self.store.get(record.id, with_updates=False)
+            self._store.add_extension(record.id, ms)
+            current = self._store.get(record.id, with_updates=False)
             assert current is not None and current.time_limit_ms is not None
             try:
                 await provider.extend(record.id, current.time_limit_ms)
             except ProviderError:
-                self.store.add_extension(record.id, -ms)
+                self._store.add_extension(record.id, -ms)
                 raise
             if current.expires_at is not None:
                 self.expiry.schedule(record.id, current.expires_at)
@@ -504,7 +574,7 @@ class JobService:
         The other facts only add a status line, once per distinct text: Queued while the job
         still waits, Unreachable and Reachable while it is active.
         """
-        record = self.store.get(fact.job_id, with_updates=False)
+        record = self._store.get(fact.job_id, with_updates=False)
         if record is None:
             log.warning("%s fact for an unknown job ignored: %r", fact.job_id, fact)
             return
@@ -517,7 +587,7 @@ class JobService:
                 self._status(record, status)
         elif not can_transition(record.state, target):
             if isinstance(fact, Started):
-                self.store.set_handle(record.id, fact.handle, fact.provider_job_id)
+                self._store.set_handle(record.id, fact.handle, fact.provider_job_id)
         elif isinstance(fact, Started):
             self._transition(
                 record,
@@ -545,7 +615,7 @@ class JobService:
         output_folder: str | None = None,
     ) -> JobRecord:
         ensure_transition(record.state, new)
-        updated = self.store.apply(
+        updated = self._store.apply(
             record.id,
             now_ms(),
             state=new,
@@ -563,14 +633,14 @@ class JobService:
 
     def _status(self, record: JobRecord, status: str) -> None:
         """A status-only update (no state change), appended once per distinct message."""
-        latest = self.store.get(record.id)
+        latest = self._store.get(record.id)
         if latest is not None and latest.updates and latest.updates[-1].status == status:
             return
-        self.store.apply(record.id, now_ms(), state=None, status=status)
+        self._store.apply(record.id, now_ms(), state=None, status=status)
         self.events.publish(record.id)
 
     def _expire_if_due(self, job_id: str) -> int | None:
-        record = self.store.get(job_id, with_updates=False)
+        record = self._store.get(job_id, with_updates=False)
         if record is None or record.expires_at is None:
             return None
         if record.expires_at > now_ms():
@@ -595,7 +665,7 @@ class JobService:
         task.add_done_callback(self._background.discard)
 
     def _provider(self, record: JobRecord) -> Provider:
-        provider = self.providers.get(record.product_provider)
+        provider = self._providers.get(record.product_provider)
         if provider is None:
             raise ProviderError(f"provider {record.product_provider!r} is not configured")
         return provider

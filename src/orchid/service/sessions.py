@@ -111,7 +111,7 @@ class Sessions:
         if item.session_type == "VNC":
             raise NotSupported("vnc access is not supported by this provider")
         if item.session_type == "WEB":
-            app = self.jobs.catalog.find_application(record.app_name, record.app_version)
+            app = self.jobs.application_of(record)
             if app is None:
                 raise BadRequest(
                     f"application {record.app_name}@{record.app_version} is no longer in the "
@@ -160,7 +160,7 @@ class Sessions:
         unknown = NotFound("unknown session; open it again from the job", "UNKNOWN_SESSION")
         if len(job_id) > 64 or len(token) > 100:
             raise unknown
-        record = self.jobs.store.get(job_id, with_updates=False)
+        record = self.jobs.job(job_id, with_updates=False)
         if (
             record is None
             or not 0 <= rank < record.replicas
@@ -200,12 +200,12 @@ class Sessions:
     # ---- the end of a job ----
 
     def still_running(self, job_id: str) -> bool:
-        record = self.jobs.store.get(job_id, with_updates=False)
+        record = self.jobs.job(job_id, with_updates=False)
         return record is not None and record.state == JobState.RUNNING
 
     async def wait_until_ended(self, job_id: str) -> None:
         """Return once the job is no longer RUNNING."""
-        subscription = self.jobs.events.subscribe(job_id)
+        subscription = self.jobs.subscribe(job_id)
         try:
             while self.still_running(job_id):
                 await subscription.wait(30.0)
@@ -213,7 +213,7 @@ class Sessions:
             subscription.close()
 
     def _provider(self, record: JobRecord) -> Provider:
-        provider = self.jobs.providers.get(record.product_provider)
+        provider = self.jobs.provider_of(record)
         if provider is None:
             raise NotSupported(f"provider {record.product_provider!r} is not configured")
         return provider
