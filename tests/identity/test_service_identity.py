@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import pwd
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -136,3 +137,18 @@ async def test_two_first_jobs_at_once_share_one_new_account(store: Store) -> Non
                 svc.create(user, [shell("echo 1")]), svc.create(user, [shell("echo 2")])
             )
         assert {run.identity for run in provider.submitted} == {identity_of(account_name(user))}
+
+
+def test_an_answer_is_remembered_briefly_then_a_new_mapping_counts(store: Store) -> None:
+    with throwaway_account() as first, throwaway_account() as second:
+        store.create_user("alice", NOW, first)
+        identities = Identities(store, ttl_seconds=0.3)
+        assert identities.of("alice") == identity_of(first)
+
+        store.set_unix_user("alice", second)  # `orchid users map` while the server runs
+        assert identities.of("alice") == identity_of(first)  # remembered
+        deadline = time.monotonic() + 10
+        while identities.known("alice") is not None:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert identities.of("alice") == identity_of(second)

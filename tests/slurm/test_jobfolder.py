@@ -4,11 +4,16 @@ by constant scripts (run here with bash, as srun would run them on a node)."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from orchid.domain.sandbox import UnixIdentity
 from orchid.providers.slurm import jobfolder
@@ -116,11 +121,36 @@ def test_links_and_fifos_the_job_plants_in_its_folder_are_never_followed(tmp_pat
     assert jobfolder.read_exit_code(job_dir, 1) is None
 
 
-def test_a_folder_for_another_account_belongs_to_it_mode_0700(tmp_path: Path) -> None:
+@pytest.fixture
+def open_dir() -> Iterator[Path]:
+    """A folder other accounts can enter (the pytest temporary directory is 0700 root)."""
+    path = Path(tempfile.mkdtemp(prefix="orchid-jobfolder-"))
+    path.chmod(0o711)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path)
+
+
+def test_a_folder_for_another_account_belongs_to_it_mode_0700(open_dir: Path) -> None:
     need_root()  # only root can give a folder away
+    tmp_path = open_dir
     owner = UnixIdentity("someone", 4242, 4243)
     jobfolder.prepare(tmp_path / "job", ["true"], {"A": "b"}, owner)
     for path in (tmp_path / "job", tmp_path / "job" / "argv", tmp_path / "job" / "env"):
         st = os.stat(path)
         assert (st.st_uid, st.st_gid) == (4242, 4243), path
     assert os.stat(tmp_path / "job").st_mode & 0o777 == 0o700
+
+
+def test_a_job_root_the_account_cannot_enter_is_refused_with_the_reason(open_dir: Path) -> None:
+    need_root()
+    tmp_path = open_dir
+    closed = tmp_path / "closed"
+    closed.mkdir(mode=0o700)
+    owner = UnixIdentity("someone", 4242, 4243)
+    with pytest.raises(ValueError, match=r"'someone' cannot enter .*closed \(mode 700\)"):
+        jobfolder.write(closed / "jobs" / "1", ["true"], {}, owner)
+    assert not (closed / "jobs").exists()
+    closed.chmod(0o711)
+    jobfolder.write(closed / "jobs" / "1", ["true"], {}, owner)

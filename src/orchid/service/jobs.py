@@ -455,7 +455,7 @@ class JobService:
         Raises AccountUnavailable."""
         if self.identities is None:
             return None
-        return await asyncio.to_thread(self.identities.of, user)
+        return self.identities.known(user) or await asyncio.to_thread(self.identities.of, user)
 
     def _run_for(self, record: JobRecord, identity: UnixIdentity | None = None) -> JobRun:
         """The run of a stored job, as the account it was created with (`identity` for a job

@@ -100,6 +100,9 @@ def write(
     """
     if any("\0" in arg for arg in argv):
         raise ValueError("an argument contains a NUL character")
+    why = unreachable_by(job_dir.parent, owner) if owner is not None else None
+    if why is not None:
+        raise ValueError(why)
     job_dir.mkdir(parents=True, exist_ok=True)
     _write(job_dir / BATCH_SCRIPT_NAME, BATCH_SCRIPT.encode(), 0o755)
     _write(job_dir / RANK_SCRIPT_NAME, RANK_SCRIPT.encode(), 0o755)
@@ -109,6 +112,33 @@ def write(
     if owner is not None:
         os.chown(job_dir, owner.uid, owner.gid, follow_symlinks=False)
         os.chmod(job_dir, 0o700, follow_symlinks=False)
+
+
+def unreachable_by(folder: Path, owner: UnixIdentity) -> str | None:
+    """Why `owner` cannot reach `folder` (a folder on the way it may not enter), or None.
+    A job submitted as `owner` must enter its folder below the job root on every node."""
+    try:
+        groups = set(os.getgrouplist(owner.name, owner.gid))
+    except OSError:
+        groups = {owner.gid}
+    for step in (folder, *folder.parents):
+        try:
+            st = os.stat(step)
+        except FileNotFoundError:
+            continue  # made by `write`, with the default mode
+        if st.st_uid == owner.uid:
+            allowed = st.st_mode & stat.S_IXUSR
+        elif st.st_gid in groups:
+            allowed = st.st_mode & stat.S_IXGRP
+        else:
+            allowed = st.st_mode & stat.S_IXOTH
+        if not allowed:
+            mode = stat.S_IMODE(st.st_mode)
+            return (
+                f"Unix account {owner.name!r} cannot enter {step} (mode {mode:o}); the job root "
+                "and its parents must let users' accounts in (e.g. mode 711)"
+            )
+    return None
 
 
 def mark_submitting(job_dir: Path) -> None:
