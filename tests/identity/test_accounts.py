@@ -43,6 +43,8 @@ def test_root_and_every_uid_0_alias_are_refused() -> None:
         assert pwd.getpwnam(alias).pw_uid == 0
         with pytest.raises(accounts.RootAccount, match="uid 0"):
             accounts.lookup(alias)
+    with pytest.raises(KeyError):  # the alias is gone again
+        pwd.getpwnam(alias)
 
 
 def test_orchid_creates_a_system_account_without_login_for_a_user_on_first_use() -> None:

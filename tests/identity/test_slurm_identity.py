@@ -10,6 +10,7 @@ import time
 import tomllib
 from pathlib import Path
 
+from orchid.providers.slurm import SlurmOptions, commands
 from tests.contract.conftest import make_target
 from tests.contract.test_slurm_only import extend
 from tests.identity.unix import need_root, throwaway_account
@@ -47,8 +48,9 @@ def test_a_slurm_job_runs_as_the_users_account_and_root_still_extends_and_cancel
             api.wait_for(job_id, "RUNNING", timeout=60)
 
             # Then Slurm shows hana's account as the job's user, and the job runs as it
-            assert slurm_row(slurm_cluster, job_id)[1] == account
             job_root = tomllib.loads(target.config.read_text())["providers"]["hpc"]["job_root"]
+            comment = commands.job_comment(SlurmOptions(job_root=Path(job_root)).tag, job_id)
+            assert slurm_row(slurm_cluster, comment)[1] == account
             folder = Path(job_root) / job_id
             assert wait_for_file(folder / "rank-0.stdout") == f"{account}\n{uid}\n"
             st = os.stat(folder)
@@ -56,21 +58,21 @@ def test_a_slurm_job_runs_as_the_users_account_and_root_still_extends_and_cancel
 
             # When Orchid (root) extends it, Slurm takes the new limit; when hana terminates it,
             # scancel (root) ends it
-            assert slurm_row(slurm_cluster, job_id)[2] == "1:01:00"
+            assert slurm_row(slurm_cluster, comment)[2] == "1:01:00"
             assert extend(api, job_id).status_code == 200
-            assert slurm_row(slurm_cluster, job_id)[2] == "2:01:00"
+            assert slurm_row(slurm_cluster, comment)[2] == "2:01:00"
             r = api.http.post("/api/jobs/terminate", json={"items": [{"id": job_id}]})
             assert r.status_code == 200, r.text
             ended = api.wait_for(job_id, "SUCCESS", timeout=60)
             assert ended["status"]["state"] == "SUCCESS"
-            assert slurm_row(slurm_cluster, job_id)[3] == "CANCELLED"
+            assert slurm_row(slurm_cluster, comment)[3] == "CANCELLED"
     finally:
         target.close()
 
 
-def slurm_row(cluster: Cluster, job_id: str) -> list[str]:
-    """Slurm's id, user, time limit and state of an Orchid job (found by its comment)."""
+def slurm_row(cluster: Cluster, comment: str) -> list[str]:
+    """Slurm's id, user, time limit and state of the job with this comment (an Orchid job's)."""
     rows = [r.split() for r in cluster.squeue("--format=%i %u %l %T %k").splitlines()]
-    ours = [r[:4] for r in rows if r[4].startswith("orchid:") and r[4].endswith(f":{job_id}")]
+    ours = [r[:4] for r in rows if r[4] == comment]
     assert len(ours) == 1, rows
     return ours[0]

@@ -36,7 +36,8 @@ def remove_account(name: str) -> None:
         pwd.getpwnam(name)
     except KeyError:
         return
-    subprocess.run(["userdel", name], capture_output=True, check=False)
+    # --force: a uid-0 alias shares its uid with running processes, which userdel would refuse
+    subprocess.run(["userdel", "--force", name], capture_output=True, check=False)
     subprocess.run(["groupdel", name], capture_output=True, check=False)
 
 
