@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from orchid.identity.names import account_name
 from orchid.runtime import open_store
 from orchid.settings import Settings
 from tests.identity.unix import throwaway_account
@@ -34,7 +35,7 @@ def test_create_maps_a_new_user_to_an_existing_account(tmp_path: Path) -> None:
         assert mapping(tmp_path, "alice") == (True, account)
 
 
-def test_map_changes_the_account_of_an_existing_user(tmp_path: Path) -> None:
+def test_map_changes_the_account_of_an_existing_user_and_list_shows_it(tmp_path: Path) -> None:
     with throwaway_account() as first, throwaway_account() as second:
         created = orchid(
             "users", "create", "bob", "--unix-user", first, "--data-dir", str(tmp_path)
@@ -44,6 +45,13 @@ def test_map_changes_the_account_of_an_existing_user(tmp_path: Path) -> None:
 
         assert done.returncode == 0, done.stderr
         assert mapping(tmp_path, "bob") == (True, second)
+        assert orchid("users", "create", "Zoe Q", "--data-dir", str(tmp_path)).returncode == 0
+        listed = orchid("users", "list", "--data-dir", str(tmp_path))
+        assert listed.returncode == 0, listed.stderr
+        assert listed.stdout.splitlines() == [
+            f"Zoe Q\t{account_name('Zoe Q')} (created on first use)",
+            f"bob\t{second}",
+        ]
 
 
 def test_a_missing_account_is_refused_and_nothing_is_stored(tmp_path: Path) -> None:

@@ -152,6 +152,16 @@ def users_map(name: str, account: str, data_dir: DataDir = None) -> None:
     typer.echo(f"User {name!r} now runs as Unix account {account!r}")
 
 
+@users_app.command("list")
+def users_list(data_dir: DataDir = None) -> None:
+    """Every user and the Unix account its jobs run as (and its files belong to)."""
+    from orchid.runtime import open_accounts
+
+    with open_accounts(_settings(data_dir)) as accounts:
+        for name, account in accounts.unix_accounts():
+            typer.echo(f"{name}\t{account}")
+
+
 @users_app.command("token")
 def users_token(name: str, data_dir: DataDir = None) -> None:
     """Issue a new bearer token for an existing user (the last line of output)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from orchid.errors import NotFound, Unauthorized
 from orchid.identity import accounts as unix
+from orchid.identity.names import account_name
 from orchid.service.clock import now_ms
 from orchid.store.repository import Store
 
@@ -41,6 +42,16 @@ class Accounts:
         if unix_user is not None:
             unix.lookup(unix_user)
         return self._store.create_user(name, now_ms(), unix_user)
+
+    def unix_accounts(self) -> list[tuple[str, str]]:
+        """Every user and the account its jobs run as, as this process sees it: the mapped
+        account, else `orchid-<name>` (made on first use) when running as root, else this
+        process's own account."""
+        own = None if unix.running_as_root() else unix.service_identity().name
+        return [
+            (name, own or mapped or f"{account_name(name)} (created on first use)")
+            for name, mapped in self._store.unix_users()
+        ]
 
     def map_unix_user(self, name: str, unix_user: str) -> None:
         """Map an existing user to an existing Unix account. Raises NotFound (no such user),

@@ -125,6 +125,14 @@ class Store:
             ).first()
         return (False, None) if row is None else (True, row.unix_user)
 
+    def unix_users(self) -> list[tuple[str, str | None]]:
+        """Every user with the Unix account it is mapped to (None: not mapped), by name."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(UserRow.username, UserRow.unix_user).order_by(UserRow.username)
+            )
+            return [(name, account) for name, account in rows]
+
     def usernames(self) -> list[str]:
         with self._sessions() as s:
             return list(s.scalars(select(UserRow.username).order_by(UserRow.username)))
