@@ -9,16 +9,52 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from websockets.sync.client import connect
 
 ORCHID = [sys.executable, "-m", "orchid.cli.main"]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+T = TypeVar("T")
+
+
+def wait_until(condition: Callable[[], T], what: str, timeout: float = 20.0) -> T:
+    """Poll `condition` until it returns something truthy, and return that. Fails naming `what`
+    after `timeout` seconds. Tests wait for what they need this way, never for a fixed time."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout:g} s for {what}")
+        time.sleep(0.02)
+    return value
+
+
+def read_until(
+    stream: Iterator[dict[str, Any]],
+    frames: list[dict[str, Any]],
+    condition: Callable[[list[dict[str, Any]]], bool],
+) -> list[dict[str, Any]]:
+    """Append frames of a follow stream to `frames` until `condition(frames)` holds."""
+    while not condition(frames):
+        frames.append(next(stream))
+    return frames
+
+
+def process_group_gone(pgid: int) -> bool:
+    """Whether no live process (zombies aside) is left in the process group `pgid`."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # the process ended while we looked
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            return False
+    return True
 
 
 def free_port() -> int:

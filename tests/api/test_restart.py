@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import signal
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.support import Server, logs_of
+from tests.support import Server, logs_of, process_group_gone, wait_until
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "kill-9"])
@@ -27,7 +26,8 @@ def test_jobs_survive_a_restart_of_the_service(tmp_path: Path, sig: int) -> None
     # When the service stops abruptly (or politely) and the second job ends meanwhile
     server.stop(sig)
     marker.touch()
-    time.sleep(0.5)
+    exit_file = server.data_dir / "jobs" / ends_while_down / "rank-0.exit"
+    wait_until(exit_file.exists, f"job {ends_while_down} to end while Orchid is down")
     server.start()
 
     # Then the job that ended while nobody watched has its true final state
@@ -78,7 +78,8 @@ def test_a_job_killed_while_orchid_was_down_is_a_failure_not_a_success(tmp_path:
     handle = json.loads((server.data_dir / "jobs" / job_id / "handle.json").read_text())
     for pid in handle["pids"]:
         os.killpg(pid, signal.SIGKILL)
-    time.sleep(0.3)
+    for pid in handle["pids"]:
+        wait_until(lambda pid=pid: process_group_gone(pid), f"process group {pid} to die")
     server.start()
     ended = api.wait_for(job_id, "SUCCESS", "FAILURE")
     assert ended["status"]["state"] == "FAILURE"

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.cli.clitools import Cli, cli_for
-from tests.support import Api, Server
+from tests.support import Api, Server, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +37,12 @@ def test_open_prints_a_url_that_reaches_the_interface(
     url = result.out.strip()
     assert url.startswith(f"{server.url}/sessions/{job_id}/1/?orchid-session=")
     with httpx.Client(follow_redirects=True, timeout=20) as tab:
-        deadline = time.monotonic() + 20
-        while (page := tab.get(url)).status_code == 502 and time.monotonic() < deadline:
-            time.sleep(0.05)
+
+        def listening() -> httpx.Response | None:
+            response = tab.get(url)
+            return response if response.status_code != 502 else None
+
+        page = wait_until(listening, "the application to listen")
     assert page.status_code == 200
     assert "<span id='rank'>1</span>" in page.text
 

@@ -20,7 +20,7 @@ import pytest
 from orchid.providers.podman import Podman
 from tests.client.servers import running_server
 from tests.containers.images import IMAGE, import_busybox, require_podman
-from tests.support import Api, Server, job_spec, logs_of, restart_while_running
+from tests.support import Api, Server, job_spec, logs_of, restart_while_running, wait_until
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "apps"
 
@@ -143,10 +143,8 @@ def test_a_job_is_terminated_and_leaves_no_container(server: Server, api: Api, a
 def test_a_container_that_ignores_sigterm_is_killed_and_removed(server: Server, api: Api) -> None:
     job_id = container_job(api, app="stubborn")
     api.wait_for(job_id, "RUNNING")
-    deadline = time.monotonic() + 20
-    while "ready" not in (server.data_dir / "jobs" / job_id / "rank-0.stdout").read_text():
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    stdout = server.data_dir / "jobs" / job_id / "rank-0.stdout"
+    wait_until(lambda: "ready" in stdout.read_text(), f"job {job_id} to set its trap")
 
     api.http.post("/api/jobs/terminate", json={"items": [{"id": job_id}]})
     job = api.wait_for(job_id, "SUCCESS", timeout=30)

@@ -30,6 +30,8 @@ class Target:
     slots: int
     config: Path
     cluster: Cluster | None = None
+    # Where a Slurm provider keeps its job folders (a local provider: the data directory's jobs/)
+    job_root: Path | None = None
     servers: list[Server] = field(default_factory=list)
 
     def server(self, data_dir: Path, **env: str) -> Server:
@@ -45,6 +47,10 @@ class Target:
             "provider": self.provider,
             **kwargs,
         }
+
+    def job_dir(self, server: Server, job_id: str) -> Path:
+        """The folder of a job (its logs and rank-<r>.exit files) on the machine."""
+        return (self.job_root or server.data_dir / "jobs") / job_id
 
     def create(self, api: Api, product: str | None = None, **kwargs: Any) -> str:
         return api.create(**self.spec(product, **kwargs))
@@ -112,8 +118,9 @@ def make_target(kind: str, base: Path, cluster: Cluster | None, extra: str = "")
             kind, "example", "example-compute", "example-compute", "example-node", 1, config
         )
     assert cluster is not None
-    config = slurm_config(base / "orchid.toml", cluster, cluster.job_root(base.name), extra)
-    return Target(kind, "hpc", "hpc", "hpc-small", "hpc-node", 2, config, cluster)
+    job_root = cluster.job_root(base.name)
+    config = slurm_config(base / "orchid.toml", cluster, job_root, extra)
+    return Target(kind, "hpc", "hpc", "hpc-small", "hpc-node", 2, config, cluster, job_root)
 
 
 @pytest.fixture(scope="session")

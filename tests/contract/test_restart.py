@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import signal
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.contract.conftest import KINDS, make_target
-from tests.support import logs_of
+from tests.support import logs_of, wait_until
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -34,7 +33,8 @@ def test_jobs_survive_orchid_being_killed(kind: str, tmp_path: Path, cluster_for
     # When Orchid is killed, the second job ends meanwhile, and Orchid starts again
     server.stop(signal.SIGKILL)
     release.touch()
-    time.sleep(1)
+    exit_file = target.job_dir(server, ends_while_down) / "rank-0.exit"
+    wait_until(exit_file.exists, f"job {ends_while_down} to end while Orchid is down")
     server.start()
 
     # Then the job that ended unobserved has its true outcome

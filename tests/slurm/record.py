@@ -20,7 +20,7 @@ from pathlib import Path
 
 from orchid.providers.slurm import SlurmOptions, commands
 from orchid.providers.slurm.parse import parse_squeue
-from tests.support import free_port
+from tests.support import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).parent / "data"
@@ -110,7 +110,13 @@ def record(options: SlurmOptions, tag: str, jobs: Path, with_timeout: bool) -> N
     sh(["scancel", cancelled_pending])
     for job in (completed, failed, killed, odd):
         wait_for(options, job, "COMPLETED", "FAILED")
-    time.sleep(2)  # the waiting job's reason settles on Resources
+    wait_until(
+        lambda: any(
+            r.slurm_id == waiting and r.reason == "Resources"
+            for r in parse_squeue(sh(commands.squeue_argv(options, [os.geteuid()])).stdout)
+        ),
+        f"job {waiting} to wait for Resources",
+    )
     save("squeue_mixed.txt", sh(commands.squeue_argv(options, [os.geteuid()])).stdout)
 
     # refusals

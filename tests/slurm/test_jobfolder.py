@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pytest
 from orchid.domain.sandbox import UnixIdentity
 from orchid.providers.slurm import jobfolder
 from tests.identity.unix import need_root
+from tests.support import wait_until
 
 
 def run_rank(job_dir: Path, rank: int) -> subprocess.CompletedProcess[str]:
@@ -74,10 +74,8 @@ def test_the_wrapper_outlives_sigterm_to_record_the_commands_status(tmp_path: Pa
         env={"PATH": os.environ["PATH"], "SLURM_PROCID": "0"},
         start_new_session=True,
     )
-    deadline = time.monotonic() + 5
-    while not Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().strip():
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    wait_until(lambda: children.read_text().strip(), "the wrapper to start the command", 5)
     # When every process of the job gets SIGTERM, as scancel does
     os.killpg(proc.pid, signal.SIGTERM)
     # Then the wrapper records 143 (the command's death by SIGTERM) and exits with it
