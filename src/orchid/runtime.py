@@ -61,6 +61,7 @@ def limits_of(settings: Settings) -> Limits:
         max_parameter_bytes=settings.max_parameter_bytes,
         max_time_allocation_ms=settings.max_time_allocation_hours * MS_PER_HOUR,
         max_replicas=settings.max_replicas,
+        max_resources=settings.max_resources,
         max_query_chars=settings.max_query_chars,
         max_active_jobs_per_user=settings.max_active_jobs_per_user,
         max_queued_jobs_per_user=settings.max_queued_jobs_per_user,

@@ -102,6 +102,13 @@ class Settings(BaseSettings):
     max_replicas: int = Field(
         10_000, ge=1, le=1_000_000, description="Most replicas of one job (400 INVALID_REPLICAS)."
     )
+    max_resources: int = Field(
+        100,
+        ge=0,
+        le=10_000,
+        description="Most files and folders one job mounts: resources and file parameters "
+        "together (400 TOO_MANY_RESOURCES).",
+    )
     max_query_chars: int = Field(
         200, ge=1, description="Longest search query and text filter value (400)."
     )

@@ -54,6 +54,7 @@ BUSINESS_RULES = frozenset(
         "INVALID_FILE",
         "MOUNT_CONFLICT",
         "MOUNTS_NOT_SUPPORTED",
+        "TOO_MANY_RESOURCES",
     }
 )
 

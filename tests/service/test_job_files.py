@@ -14,6 +14,7 @@ import pytest
 
 from orchid.catalog import ApplicationFiles, Catalog
 from orchid.catalog.loader import builtin_apps_dir, builtin_products
+from orchid.domain.limits import Limits
 from orchid.domain.products import Capabilities
 from orchid.domain.sandbox import Mount
 from orchid.domain.states import JobState
@@ -328,3 +329,18 @@ async def test_a_never_started_job_whose_file_went_away_fails_on_restart(
         record = service.job(job_id)
         assert record is not None and record.state == JobState.FAILURE
         assert "Cannot run any more" in (record.updates[-1].status or "")
+
+
+@asynchronous
+async def test_a_job_mounts_at_most_max_resources_files(store: Store, tmp_path: Path) -> None:
+    provider = mounting()
+    async with service_with_files(store, tmp_path, provider) as (service, files):
+        home, _ = await home_with(files, ALICE, "data/")
+        service.limits = Limits(max_resources=2)
+        too_many = [file(f"/{home}/data")] * 3
+        with pytest.raises(BadRequest) as refused:
+            await service.create(ALICE, [spec(resources=too_many)])
+        assert refused.value.error_code == "TOO_MANY_RESOURCES"
+        assert "max_resources" in refused.value.why
+        await service.create(ALICE, [spec(resources=too_many[:2])])
+        assert [m.target for m in provider.submitted[0].mounts] == ["/work/data"]

@@ -23,8 +23,8 @@ _ERRORS = {
     "MISSING_FIELD, MALFORMED_JSON) or a rule no schema can state: a name that must exist "
     "(UNKNOWN_APPLICATION, UNKNOWN_PRODUCT, UNKNOWN_PROVIDER, UNKNOWN_PARAMETER, ...), a path "
     "that must lead inside a drive (INVALID_PATH, SYMLINK, INVALID_FILE, MOUNT_CONFLICT, "
-    "MOUNTS_NOT_SUPPORTED), a bound that is a setting (TOO_MANY_ITEMS, "
-    "INVALID_NAME, PARAMETER_TOO_LARGE, TIME_ALLOCATION_TOO_LONG, QUERY_TOO_LONG), or text "
+    "MOUNTS_NOT_SUPPORTED), a bound that is a setting (TOO_MANY_ITEMS, INVALID_NAME, "
+    "PARAMETER_TOO_LARGE, TOO_MANY_RESOURCES, TIME_ALLOCATION_TOO_LONG, QUERY_TOO_LONG), or text "
     "that is not storable Unicode (INVALID_TEXT: a lone surrogate)",
     "401": "No bearer token, or an invalid one",
     "404": "Unknown id, or a job of another user",

@@ -27,6 +27,7 @@ class Limits:
     max_parameter_bytes: int = 64 * 1024
     max_time_allocation_ms: int = 24 * 365 * MS_PER_HOUR
     max_replicas: int = 10_000
+    max_resources: int = 100
     max_query_chars: int = 200
     max_active_jobs_per_user: int = 2000
     max_queued_jobs_per_user: int = 1000
@@ -45,6 +46,15 @@ class Limits:
                 f"you have {active} active jobs; at most {self.max_active_jobs_per_user} may be "
                 "active (setting max_active_jobs_per_user)",
                 "TOO_MANY_ACTIVE_JOBS",
+            )
+
+    def check_resources(self, count: int) -> None:
+        """Files a job mounts: its resources and file parameters together."""
+        if count > self.max_resources:
+            raise BadRequest(
+                f"a job can mount at most {self.max_resources} files or folders (resources and "
+                f"file parameters), this one asks for {count} (setting max_resources)",
+                "TOO_MANY_RESOURCES",
             )
 
     def check_bulk(self, count: int) -> None:

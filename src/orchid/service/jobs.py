@@ -421,6 +421,9 @@ class JobService:
     ) -> tuple[tuple[Mount, ...], dict[str, AppParameterValue], str | None]:
         """The job's mounts, its parameter values as the job sees them (file paths become
         in-job paths) and the folder its /work goes into (decision 12)."""
+        self.limits.check_resources(
+            len(resources or ()) + sum(isinstance(v, FileValue) for v in values.values())
+        )
         uses_files = any(isinstance(v, FileValue) for v in (*values.values(), *(resources or ())))
         if uses_files and (self.job_files is None or not provider.capabilities.mounts):
             raise NotSupported(
