@@ -44,6 +44,7 @@ def test_the_default_catalog_has_the_seed_apps_and_products(catalog: Catalog) ->
 
     assert apps == [
         ("acme-web-application", "1.0.0"),
+        ("jupyterlab", "4"),
         ("shell-script", "1.0.0"),
         ("sleep", "1.0.0"),
     ]

@@ -33,11 +33,12 @@ def test_apps_list_names_every_app_and_marks_required_parameters(
     results: dict[tuple[str, ...], Result],
 ) -> None:
     rows = {line.split()[0]: line for line in results[COMMANDS[0]].out.splitlines()[1:]}
-    assert set(rows) == {"acme-web-application", "shell-script", "sleep"}
+    assert set(rows) == {"acme-web-application", "jupyterlab", "shell-script", "sleep"}
     assert "script*" in rows["shell-script"] and "port, greeting" in rows["acme-web-application"]
     apps = results[COMMANDS[1]].json()
     assert [a["metadata"]["name"] for a in apps] == [
         "acme-web-application",
+        "jupyterlab",
         "shell-script",
         "sleep",
     ]

@@ -113,7 +113,8 @@ def test_the_form_has_a_labelled_control_for_each_kind_of_parameter(
 ) -> None:
     page.route("**/api/hpc/apps/browse*", with_kitchen_sink)
     visit(page, server, "/new?app=kitchen-sink")
-    expect(page.get_by_label("Application", exact=True)).to_have_value("3")
+    chosen = page.get_by_label("Application", exact=True).locator("option:checked")
+    expect(chosen).to_have_text("Kitchen sink 2.0")
     expect(page.get_by_text("Every kind of parameter.")).to_be_visible()
     # Defaults are filled in; required fields are marked, optional ones say so
     expect(page.get_by_label("Label (optional)", exact=True)).to_have_value("hello")

@@ -310,11 +310,18 @@ class SessionProxy:
             await _deny(scope, send, error)
             return
         raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
-        uri = f"ws://{target.host}:{target.port}{raw_path}" + (f"?{query}" if query else "")
+        # The URI names the host the client asked for, as the Host header of forwarded HTTP
+        # requests does: applications that compare Origin with Host (Jupyter) then see the
+        # browser's own pair. The connection itself goes to the target (host=, port=).
+        host = _host_header(scope) or f"{target.host}:{target.port}"
+        uri = f"ws://{host}{raw_path}" + (f"?{query}" if query else "")
         headers = _upstream_headers(scope, cookies, _WS_DROP)
         try:
             upstream = await ws_connect(
                 uri,
+                host=target.host,
+                port=target.port,
+                proxy=None,
                 additional_headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers],
                 subprotocols=scope.get("subprotocols") or None,
                 origin=None,
@@ -403,6 +410,16 @@ async def _deny(scope: Scope, send: Send, error: OrchidError) -> None:
         await send({"type": "websocket.http.response.body", "body": body})
     else:
         await send({"type": "websocket.close", "code": 1008, "reason": error.why[:120]})
+
+
+def _host_header(scope: Scope) -> str | None:
+    """The client's Host header when it is a plain host[:port] (no path, user or spaces)."""
+    for name, value in scope["headers"]:
+        if name == b"host":
+            host: str = value.decode("latin-1")
+            if host and not any(c in host for c in "/?#@ \\\t"):
+                return host
+    return None
 
 
 def _upstream_headers(
