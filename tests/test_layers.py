@@ -2,7 +2,8 @@
 
 Every top-level package and module under src/orchid is a layer, and `LAYERS` says which other layers
 each may import. There are no exceptions: a new package fails here until it is given its place, an
-upward import fails, and so does a cycle between two modules, even inside one layer.
+upward import fails, and so does a cycle between two modules, even inside one layer. Routes use
+the job service through its public methods only (never its store, catalog or providers).
 
     cli ─┬─> api ──> runtime ──> config
          │     │        └──────> service ──> catalog ──> invocation ──> schemas ──> domain ──> errors
@@ -120,3 +121,34 @@ def test_modules_import_each_other_in_no_cycle() -> None:
         graphlib.TopologicalSorter(graph).prepare()
     except graphlib.CycleError as error:
         pytest.fail(f"modules import each other: {' -> '.join(error.args[1])}")
+
+
+def _service_reads(module: str) -> set[str]:
+    """The attributes an api module reads on the JobService: `<x>.service.NAME` or
+    `_service(request).NAME`."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(MODULES[module].read_text())):
+        if not isinstance(node, ast.Attribute):
+            continue
+        owner = node.value
+        if (isinstance(owner, ast.Attribute) and owner.attr == "service") or (
+            isinstance(owner, ast.Call)
+            and isinstance(owner.func, ast.Name)
+            and owner.func.id == "_service"
+        ):
+            names.add(node.attr)
+    return names
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if layer_of(m) == "api"))
+def test_routes_call_the_job_service_and_never_reach_into_it(module: str) -> None:
+    # The service returns what routes serialise: a route calls one of its public methods and
+    # never reads its store, catalog, providers, limits or events.
+    from orchid.service.jobs import JobService
+
+    reached = {
+        name
+        for name in _service_reads(module)
+        if name.startswith("_") or not callable(getattr(JobService, name, None))
+    }
+    assert not reached, f"{module} reaches into JobService: {sorted(reached)}"
