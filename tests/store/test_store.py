@@ -361,6 +361,8 @@ def test_browse_filters(store: Store, jobs: dict[str, str]) -> None:
     assert found(query="nightly") == {"script-1"}
     assert found(query="ACME") == {"web"}
     assert found(query=jobs["large"]) == {"large"}
+    # ... an id of at most 18 digits: a longer number is only text (it would overflow SQLite)
+    assert found(query="9" * 25) == set()
     # LIKE wildcards in the query are literal characters
     assert found(query="50%") == {"large"}
     assert found(query="%") == {"large"}
