@@ -18,8 +18,11 @@ from orchid.domain.sandbox import UnixIdentity
 from orchid.errors import Forbidden
 from orchid.identity.accounts import AccountUnavailable
 from orchid.identity.names import account_name
+from orchid.runtime import build_files
 from orchid.service.identities import Identities
 from orchid.service.jobs import JobService
+from orchid.settings import Settings
+from orchid.storage.tree import Owner
 from orchid.store import migrate
 from orchid.store.repository import Store
 from tests.fakes import FakeProvider
@@ -152,3 +155,30 @@ def test_an_answer_is_remembered_briefly_then_a_new_mapping_counts(store: Store)
             assert time.monotonic() < deadline
             time.sleep(0.01)
         assert identities.of("alice") == identity_of(second)
+
+
+@asynchronous
+async def test_first_uses_of_the_home_drive_at_once_all_find_its_folders(
+    store: Store, tmp_path: Path
+) -> None:
+    # Given a user's first requests arriving together (the first job's folder, a browse, ...)
+    # while the account its files belong to takes a while to make (a slow useradd)
+    def slow_first_owner(user: str) -> Owner:
+        time.sleep(0.3)
+        return Owner.current()
+
+    settings = Settings(data_dir=tmp_path)
+    files = build_files(settings, store, Identities(store, as_root=lambda: False))
+    files.identity = slow_first_owner
+    files.start()
+    store.create_user("alice", NOW)
+
+    async def first_use() -> bool:
+        drive = await files.home("alice")
+        return (files.root / drive.id / "Jobs").is_dir()
+
+    # Then each of them finds the drive's folders made when it gets the drive
+    try:
+        assert await asyncio.gather(*(first_use() for _ in range(8))) == [True] * 8
+    finally:
+        files.close()

@@ -73,6 +73,7 @@ class FileService:
         self.drives = drives
         self.root = root
         self.identity = identity
+        self._making: dict[str, asyncio.Future[None]] = {}
         self.quota_bytes = quota_bytes
         self.uploads = uploads
         self.downloads = downloads
@@ -96,13 +97,20 @@ class FileService:
 
     async def home(self, user: str) -> DriveRecord:
         """The user's Home drive, created (with Jobs and Trash) on first use."""
-        found = self.drives.home(user)
-        if found is not None:
-            return found
-        drive, created = self.drives.create_home(user, now_ms())
+        drive, created = self.drives.home(user), False
+        if drive is None:
+            drive, created = self.drives.create_home(user, now_ms())
+        # Its folders are made once (off the event loop with the tree itself: the owner's account
+        # may be created now, a useradd), and every first request waits for them, also those
+        # that found the drive's row while they were being made.
+        making = self._making.get(user)
+        if making is None and (created or not (self.root / drive.id).is_dir()):
+            making = asyncio.ensure_future(asyncio.to_thread(self._create, drive, HOME_FOLDERS))
+            self._making[user] = making
+            making.add_done_callback(lambda _: self._making.pop(user, None))
+        if making is not None:
+            await asyncio.shield(making)
         if created:
-            # Off the event loop with the tree itself: the owner's account may be created now.
-            await asyncio.to_thread(self._create, drive, HOME_FOLDERS)
             log.info("drive %s created: Home of %s", drive.id, user)
         return drive
 
