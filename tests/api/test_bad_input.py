@@ -80,6 +80,13 @@ def test_a_product_too_big_for_the_machine_is_refused(alice: Api) -> None:
     assert_error(create(alice, replicas=10_000), 400, "INSUFFICIENT_CAPACITY")
 
 
+@pytest.mark.parametrize("path", ["/api/jobs", "/api/jobs/extend", "/api/jobs/search"])
+def test_json_nested_too_deeply_is_refused(alice: Api, path: str) -> None:
+    # It used to exhaust the JSON parser's recursion: a 500, and the connection reset.
+    deep = b'{"items": [' + b"[" * 5000 + b"]" * 5000 + b"]}"
+    assert_error(alice.http.post(path, content=deep), 400, "MALFORMED_JSON")
+
+
 def test_malformed_json_and_wrong_shapes(alice: Api) -> None:
     assert_error(alice.http.post("/api/jobs", content=b"{not json"), 400, "MALFORMED_JSON")
     assert_error(alice.http.post("/api/jobs", json={"items": []}), 400)

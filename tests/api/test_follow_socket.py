@@ -69,6 +69,7 @@ ODD_FRAMES: list[tuple[str | bytes, int, str]] = [
     ('{"call": ["jobs.follow"], "streamId": "z"}', 404, "z"),
     ("not json", 400, ""),
     ("null", 400, ""),
+    ("[" * 30_000 + "]" * 30_000, 400, ""),
     (b"\xff\xfe binary garbage", 400, ""),
     (
         '{"call": "jobs.follow", "streamId": "n", "payload": {"id": "1"}, "bearer": "a\\u0000"}',

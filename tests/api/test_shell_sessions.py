@@ -178,6 +178,7 @@ def test_exiting_the_shell_closes_the_socket_with_its_code(alice: Api, job: str)
     ("first", "code"),
     [
         ("not json", "MALFORMED_JSON"),
+        ("[" * 30_000 + "]" * 30_000, "MALFORMED_JSON"),
         ('["a"]', "INVALID_REQUEST"),
         (
             '{"call": "x", "streamId": "0", "payload": {"type": "input", "data": "ls"}}',

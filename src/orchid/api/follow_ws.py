@@ -131,7 +131,7 @@ def _stream_id(frame: dict[str, Any]) -> str:
 async def _handle_frame(conn: _Connection, text: str, runtime: Runtime) -> None:
     try:
         frame = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply
         await conn.error("", 400, "the frame is not valid JSON", "MALFORMED_JSON")
         return
     if not isinstance(frame, dict):

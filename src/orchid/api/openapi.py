@@ -8,6 +8,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from orchid.api.bulk_body import DOCUMENTED
+
 ERROR_SCHEMA = {
     "title": "CommonErrorMessage",
     "type": "object",
@@ -83,6 +85,16 @@ def _walk(node: Any) -> list[dict[str, Any]]:
     return found
 
 
+def _add_bulk_bodies(components: dict[str, Any]) -> None:
+    """The schemas of the bodies routes read themselves (api/bulk_body.py), as FastAPI would
+    have added them for a body parameter."""
+    for name, model in DOCUMENTED.items():
+        found = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for sub_name, sub_schema in found.pop("$defs", {}).items():
+            components.setdefault(sub_name, sub_schema)
+        components.setdefault(name, found)
+
+
 def install(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
@@ -95,6 +107,7 @@ def install(app: FastAPI) -> None:
         )
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components["CommonErrorMessage"] = ERROR_SCHEMA
+        _add_bulk_bodies(components)
         for item in schema.get("paths", {}).values():
             for operation in item.values():
                 responses = operation.setdefault("responses", {})

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
 from orchid.api.auth import User
+from orchid.api.bulk_body import openapi_body, read_bulk
 from orchid.api.state import runtime_of
 from orchid.api.strict import StrictRoute
 from orchid.schemas.base import BulkRequest, BulkResponse, Empty, FindByStringId, PageV2
@@ -21,6 +22,7 @@ from orchid.schemas.jobs import (
 )
 from orchid.schemas.products import SupportByProvider
 from orchid.service.jobs import JobService
+from orchid.service.pacing import Pacer
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"], route_class=StrictRoute)
 
@@ -37,11 +39,18 @@ class BrowseQuery(PaginationFields, JobIncludeFlags):
     pass
 
 
-@router.post("", response_model=BulkResponse[FindByStringId], summary="jobs.create")
-async def create(
-    request: Request, user: User, body: BulkRequest[JobSpecification]
-) -> BulkResponse[FindByStringId]:
-    ids = await _service(request).create(user, body.items)
+@router.post(
+    "",
+    response_model=BulkResponse[FindByStringId],
+    summary="jobs.create",
+    openapi_extra=openapi_body(JobSpecification),
+)
+async def create(request: Request, user: User) -> BulkResponse[FindByStringId]:
+    # Read item by item (api/bulk_body.py): thousands of items never hold the event loop.
+    runtime = runtime_of(request.app)
+    pacer = Pacer()
+    specs = await read_bulk(request, JobSpecification, runtime.limits, pacer)
+    ids = await runtime.service.create(user, specs, pacer)
     return BulkResponse[FindByStringId](responses=[FindByStringId(id=i) for i in ids])
 
 

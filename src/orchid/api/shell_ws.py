@@ -57,7 +57,7 @@ def _parse(text: str) -> tuple[str, ShellRequest]:
     """(streamId, request) of a client frame. Raises _Refused."""
     try:
         frame = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply
         raise _Refused("", 400, "the frame is not valid JSON", "MALFORMED_JSON") from None
     if not isinstance(frame, dict):
         raise _Refused("", 400, "a frame must be a JSON object", "INVALID_REQUEST")

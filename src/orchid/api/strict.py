@@ -77,6 +77,10 @@ class StrictRoute(APIRoute):
                         raise BadRequest(
                             "the request body is not valid UTF-8", "MALFORMED_JSON"
                         ) from None
+                    except RecursionError:
+                        raise BadRequest(
+                            "the request body is nested too deeply", "MALFORMED_JSON"
+                        ) from None
                     except ValueError:
                         parsed = _UNPARSED  # FastAPI answers MALFORMED_JSON itself
                     if parsed is not _UNPARSED:

@@ -65,6 +65,7 @@ from orchid.service.expiry import ExpiryTimer
 from orchid.service.files import FileService
 from orchid.service.identities import Identities
 from orchid.service.job_files import JobFiles
+from orchid.service.pacing import Pacer, PerKeyLock
 from orchid.service.views import job_view, status_view
 from orchid.store.records import JobRecord, NewJob
 from orchid.store.repository import Store
@@ -72,6 +73,9 @@ from orchid.store.repository import Store
 log = logging.getLogger(__name__)
 
 STATUS_REACHABLE = "The scheduler is reachable again"
+
+# Jobs stored per transaction, and duplicate keys looked up per query, by a create.
+_CHUNK = 100
 
 # The state each fact that starts or ends a job moves it to, when the transition table allows the
 # move from the job's current state (see JobService.on_fact).
@@ -123,6 +127,7 @@ class JobService:
         self._catalog = catalog
         self._providers = providers
         self.events = JobEvents()
+        self._creating = PerKeyLock()
         self.expiry = ExpiryTimer(self._expire_if_due)
         self._background: set[asyncio.Task[None]] = set()
 
@@ -264,38 +269,24 @@ class JobService:
 
     # ---- create ----
 
-    async def create(self, user: str, specs: Sequence[JobSpecification]) -> list[str]:
-        """Validate every item, then store them all in one transaction and hand them to their
-        providers. Nothing is stored if any item is invalid."""
+    async def create(
+        self, user: str, specs: Sequence[JobSpecification], pacer: Pacer | None = None
+    ) -> list[str]:
+        """Validate every item, then store them all and hand them to their providers. Nothing
+        is stored if any item is invalid or the jobs cannot all be stored.
+
+        However many items there are, the work is done in small steps that yield to the event
+        loop (`pacer`), so other calls and the expiry timer are never held up for more than a
+        few milliseconds. One user's creates run one at a time up to the point where their jobs
+        are stored, so the per-user limits and duplicate checks hold between them."""
+        pacer = pacer or Pacer()
         self.limits.check_bulk(len(specs))
-        self.create_rate.check(user, len(specs), time.monotonic())
-        counts = self._store.active_counts(user)
-        self.limits.check_jobs_per_user(
-            sum(counts.values()), counts.get(JobState.IN_QUEUE, 0), len(specs)
-        )
-        prepared = [await self._prepare(user, spec, i, len(specs)) for i, spec in enumerate(specs)]
-        # The account the jobs run as: looked up (or created, the first time) before anything is
-        # stored, so a user without a usable account gets a 403 and no job.
-        identity = await self._identity_of(user)
-        if identity is not None:
-            prepared = [dataclasses.replace(p, new=_run_as(p.new, identity)) for p in prepared]
-        for i, p in enumerate(prepared):
-            if p.command.image is not None:
-                await self._check_image(p, f"item {i}: " if len(prepared) > 1 else "")
-        keys = [p.new.duplicate_key for p in prepared if p.new.duplicate_key is not None]
-        if len(keys) != len(set(keys)) or self._store.active_duplicates(user, keys):
-            raise Conflict(
-                "an identical job is already active; set allowDuplicateJob to true to run it again",
-                "DUPLICATE_JOB",
-            )
-        ids = self._store.insert_jobs(
-            [p.new for p in prepared],
-            now_ms(),
-            states.STATUS_QUEUED,
-            [p.output_parent for p in prepared],
-        )
-        self.create_rate.take(user, len(ids), time.monotonic())
+        async with self._creating.hold(user):
+            prepared, identity = await self._checked(user, specs, pacer)
+            ids = await self._store_all(prepared, pacer)
+            self.create_rate.take(user, len(ids), time.monotonic())
         for job_id, p in zip(ids, prepared, strict=True):
+            await pacer.tick()
             log.info("%s created by %s (%s)", job_id, user, p.spec.application.name)
             workdir = None
             if self.job_files is not None and p.output_parent is not None:
@@ -326,6 +317,68 @@ class JobService:
                 # never a stored IN_QUEUE job that nothing runs, and the other items go on.
                 log.exception("%s submit failed", job_id)
                 self._fail_submitted(job_id, f"The job could not be started: {_reason(exc)}")
+        return ids
+
+    async def _checked(
+        self, user: str, specs: Sequence[JobSpecification], pacer: Pacer
+    ) -> tuple[list[_Prepared], UnixIdentity | None]:
+        """Every item prepared, after the per-user limits, with the account the jobs run as;
+        raises on the first item that is refused."""
+        self.create_rate.check(user, len(specs), time.monotonic())
+        counts = self._store.active_counts(user)
+        self.limits.check_jobs_per_user(
+            sum(counts.values()), counts.get(JobState.IN_QUEUE, 0), len(specs)
+        )
+        prepared = []
+        for i, spec in enumerate(specs):
+            prepared.append(await self._prepare(user, spec, i, len(specs)))
+            await pacer.tick()
+        # The account the jobs run as: looked up (or created, the first time) before anything is
+        # stored, so a user without a usable account gets a 403 and no job.
+        identity = await self._identity_of(user)
+        if identity is not None:
+            prepared = [dataclasses.replace(p, new=_run_as(p.new, identity)) for p in prepared]
+        for i, p in enumerate(prepared):
+            if p.command.image is not None:
+                await self._check_image(p, f"item {i}: " if len(prepared) > 1 else "")
+        keys = [p.new.duplicate_key for p in prepared if p.new.duplicate_key is not None]
+        duplicate = len(keys) != len(set(keys))
+        for start in range(0, len(keys), _CHUNK):
+            if duplicate:
+                break
+            duplicate = bool(self._store.active_duplicates(user, keys[start : start + _CHUNK]))
+            await pacer.tick()
+        if duplicate:
+            raise Conflict(
+                "an identical job is already active; set allowDuplicateJob to true to run it again",
+                "DUPLICATE_JOB",
+            )
+        return prepared, identity
+
+    async def _store_all(self, prepared: Sequence[_Prepared], pacer: Pacer) -> list[str]:
+        """Store the jobs a chunk at a time, each chunk its own short transaction (SQLite has one
+        writer: a single transaction of thousands of rows would hold every other write, the
+        expiry's included). If a chunk cannot be stored, those already stored are removed, so
+        the create stores all its jobs or none."""
+        ids: list[str] = []
+        now = now_ms()
+        try:
+            for start in range(0, len(prepared), _CHUNK):
+                chunk = prepared[start : start + _CHUNK]
+                ids += self._store.insert_jobs(
+                    [p.new for p in chunk],
+                    now,
+                    states.STATUS_QUEUED,
+                    [p.output_parent for p in chunk],
+                )
+                await pacer.tick()
+        except BaseException:
+            if ids:
+                try:
+                    self._store.delete_jobs(ids)
+                except Exception:
+                    log.exception("%d jobs of a failed create could not be removed", len(ids))
+            raise
         return ids
 
     def _fail_submitted(self, job_id: str, status: str) -> None:
@@ -636,8 +689,7 @@ class JobService:
 
     def _status(self, record: JobRecord, status: str) -> None:
         """A status-only update (no state change), appended once per distinct message."""
-        latest = self._store.get(record.id)
-        if latest is not None and latest.updates and latest.updates[-1].status == status:
+        if self._store.last_status(record.id) == status:
             return
         self._store.apply(record.id, now_ms(), state=None, status=status)
         self.events.publish(record.id)

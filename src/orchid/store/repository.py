@@ -17,7 +17,9 @@ from sqlalchemy import (
     Connection,
     Engine,
     Table,
+    bindparam,
     create_engine,
+    delete,
     event,
     func,
     insert,
@@ -39,6 +41,48 @@ from orchid.store.records import JobRecord, NewJob, UpdateRecord, insert_values,
 _ACTIVE = [s.value for s in ACTIVE_STATES]
 _JOBS: Table = JobRow.__table__  # type: ignore[assignment]
 _UPDATES: Table = JobUpdateRow.__table__  # type: ignore[assignment]
+
+# The statements on every job's hot path, built once: building a statement and its cache key
+# costs SQLAlchemy more than SQLite spends running it (0.4 ms against 0.17 ms per lookup).
+_GET_JOB = select(_JOBS).where(_JOBS.c.id == bindparam("key"))
+_UPDATES_OF = (
+    select(
+        _UPDATES.c.job_id,
+        _UPDATES.c.timestamp,
+        _UPDATES.c.state,
+        _UPDATES.c.status,
+        _UPDATES.c.output_folder,
+    )
+    .where(_UPDATES.c.job_id.in_(bindparam("keys", expanding=True)))
+    .order_by(_UPDATES.c.job_id, _UPDATES.c.id)
+)
+_LAST_STATUS = (
+    select(_UPDATES.c.status)
+    .where(_UPDATES.c.job_id == bindparam("key"))
+    .order_by(_UPDATES.c.id.desc())
+    .limit(1)
+)
+_ADD_UPDATE = insert(_UPDATES)
+_INSERT_JOB = insert(_JOBS).returning(_JOBS.c.id, sort_by_parameter_order=True)
+_SET_OUTPUT_FOLDER = (
+    update(_JOBS).where(_JOBS.c.id == bindparam("key")).values(output_folder=bindparam("folder"))
+)
+_SET_JOB: dict[frozenset[str], Any] = {}  # the UPDATE for each set of columns it writes
+
+
+def _set_job(columns: frozenset[str]) -> Any:
+    """`UPDATE jobs SET <columns> WHERE id = :key RETURNING *`, built once per column set; the
+    values are bound as `v_<column>`."""
+    statement = _SET_JOB.get(columns)
+    if statement is None:
+        statement = (
+            update(_JOBS)
+            .where(_JOBS.c.id == bindparam("key"))
+            .values({c: bindparam(f"v_{c}") for c in sorted(columns)})
+            .returning(*_JOBS.c)
+        )
+        _SET_JOB[columns] = statement
+    return statement
 
 
 def hash_token(token: str) -> str:
@@ -146,24 +190,49 @@ class Store:
         status: str,
         output_parents: Sequence[str | None] = (),
     ) -> list[str]:
-        """Insert jobs IN_QUEUE with their first update, all or nothing. Returns their ids.
+        """Insert jobs IN_QUEUE with their first update, all or nothing (one transaction).
+        Returns their ids, in the order of `jobs`. The write lock is held for the whole
+        transaction: callers with many jobs insert them a chunk at a time.
 
         `output_parents[i]`, when given and not None, is the folder job i's output folder goes
         into: the job's `output_folder` is `<parent>/<its id>`, written in the same transaction."""
-        with self._sessions.begin() as s:
-            rows = [JobRow(**insert_values(j, now)) for j in jobs]
-            s.add_all(rows)
-            s.flush()
-            for row, parent in zip(rows, output_parents, strict=False):
-                if parent is not None:
-                    row.output_folder = f"{parent}/{row.id}"
-            s.add_all(
-                JobUpdateRow(
-                    job_id=r.id, timestamp=now, state=JobState.IN_QUEUE.value, status=status
-                )
-                for r in rows
+        if not jobs:
+            return []
+        queued = JobState.IN_QUEUE.value
+        rows = [{**insert_values(j, now), "output_folder": None} for j in jobs]
+        with self.engine.begin() as conn:
+            ids = list(conn.scalars(_INSERT_JOB, rows))
+            folders = [
+                {"key": i, "folder": f"{parent}/{i}"}
+                for i, parent in zip(ids, output_parents, strict=False)
+                if parent is not None
+            ]
+            if folders:
+                conn.execute(_SET_OUTPUT_FOLDER, folders)
+            conn.execute(
+                _ADD_UPDATE,
+                [
+                    {
+                        "job_id": i,
+                        "timestamp": now,
+                        "state": queued,
+                        "status": status,
+                        "output_folder": None,
+                    }
+                    for i in ids
+                ],
             )
-            return [str(r.id) for r in rows]
+        return [str(i) for i in ids]
+
+    def delete_jobs(self, job_ids: Sequence[str]) -> None:
+        """Remove jobs and their updates: only for jobs stored by a create that then failed
+        before any of them was handed to a provider."""
+        keys = [int(i) for i in job_ids]
+        with self.engine.begin() as conn:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                conn.execute(delete(_UPDATES).where(_UPDATES.c.job_id.in_(chunk)))
+                conn.execute(delete(_JOBS).where(_JOBS.c.id.in_(chunk)))
 
     # The two calls on every job's hot path (read the job, record a state change) use SQLAlchemy
     # Core on a plain connection: the ORM's unit of work cost more than SQLite itself.
@@ -173,7 +242,7 @@ class Store:
         if key is None:
             return None
         with self.engine.connect() as conn:
-            row = conn.execute(select(_JOBS).where(_JOBS.c.id == key)).first()
+            row = conn.execute(_GET_JOB, {"key": key}).first()
             if row is None:
                 return None
             updates = _updates_for(conn, [key]).get(key, ()) if with_updates else ()
@@ -211,23 +280,31 @@ class Store:
             values["provider_job_id"] = provider_job_id
         with self.engine.begin() as conn:
             if values:
-                row = conn.execute(
-                    update(_JOBS).where(_JOBS.c.id == key).values(values).returning(*_JOBS.c)
-                ).first()
+                bound = {f"v_{c}": v for c, v in values.items()}
+                row = conn.execute(_set_job(frozenset(values)), {"key": key, **bound}).first()
             else:
-                row = conn.execute(select(_JOBS).where(_JOBS.c.id == key)).first()
+                row = conn.execute(_GET_JOB, {"key": key}).first()
             if row is None:
                 raise LookupError(job_id)
             conn.execute(
-                insert(_UPDATES).values(
-                    job_id=key,
-                    timestamp=now,
-                    state=state.value if state is not None else None,
-                    status=status,
-                    output_folder=output_folder,
-                )
+                _ADD_UPDATE,
+                {
+                    "job_id": key,
+                    "timestamp": now,
+                    "state": state.value if state is not None else None,
+                    "status": status,
+                    "output_folder": output_folder,
+                },
             )
             return job_record(row, ())
+
+    def last_status(self, job_id: str) -> str | None:
+        """The status text of the job's latest update (None if it has none)."""
+        key = parse_id(job_id)
+        if key is None:
+            return None
+        with self.engine.connect() as conn:
+            return conn.scalar(_LAST_STATUS, {"key": key})
 
     def set_handle(self, job_id: str, handle: dict[str, Any], provider_job_id: str | None) -> None:
         with self._sessions.begin() as s:
@@ -347,17 +424,7 @@ def _updates_for(s: Session | Connection, ids: list[int]) -> dict[int, tuple[Upd
     if not ids:
         return {}
     grouped: dict[int, list[UpdateRecord]] = defaultdict(list)
-    rows = s.execute(
-        select(
-            JobUpdateRow.job_id,
-            JobUpdateRow.timestamp,
-            JobUpdateRow.state,
-            JobUpdateRow.status,
-            JobUpdateRow.output_folder,
-        )
-        .where(JobUpdateRow.job_id.in_(ids))
-        .order_by(JobUpdateRow.job_id, JobUpdateRow.id)
-    )
+    rows = s.execute(_UPDATES_OF, {"keys": ids})
     for job_id, timestamp, state, status, output_folder in rows:
         grouped[job_id].append(
             UpdateRecord(
