@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -40,7 +41,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` and the repositor
 
 import httpx
 
-from bench.server import BenchServer, rss_mib
+from bench.server import BenchServer, cpu_seconds, rss_mib
 from bench.stats import Row, markdown_table, percentile
 from orchid.client import Client
 
@@ -77,6 +78,31 @@ def timed(action: Callable[[], object]) -> float:
     began = time.perf_counter()
     action()
     return time.perf_counter() - began
+
+
+def _own_cpu() -> float:
+    """CPU seconds of this process and of the children it waited for (cp, sync)."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
+class Costs:
+    """Wall time and CPU seconds (the server's, and this client's with its children) of actions."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+        self.wall: list[float] = []
+        self.server: list[float] = []
+        self.client: list[float] = []
+
+    def run(self, action: Callable[[], object]) -> None:
+        server0, client0 = cpu_seconds(self.server_pid)[0], _own_cpu()
+        self.wall.append(timed(action))
+        self.server.append(cpu_seconds(self.server_pid)[0] - server0)
+        self.client.append(_own_cpu() - client0)
 
 
 def random_file(path: Path, size: int) -> None:
@@ -130,12 +156,8 @@ def main() -> None:
 
     base = Path(tempfile.mkdtemp(prefix="orchid-bench-files-"))
     load_before = os.getloadavg()
-    server = BenchServer(base / "data", log_level="warning").start()
+    server = BenchServer(base / "data", log_level="warning").start(timeout=180)
     rows: list[Row] = []
-    cp_sync: list[float] = []
-    cp_plain: list[float] = []
-    up: list[float] = []
-    down: list[float] = []
     up_peak: list[float] = []
     down_peak: list[float] = []
     idle: list[float] = []
@@ -144,6 +166,7 @@ def main() -> None:
         source = base / "source.bin"
         random_file(source, size)
         sampler = RssSampler(server.pid)
+        cp_sync, cp_plain, up, down = (Costs(server.pid) for _ in range(4))
         with Client(server.url, token) as client:
             home = client.files.home().id
             # A small warm-up transfer each way (imports, first connections).
@@ -151,18 +174,18 @@ def main() -> None:
             client.files.download(f"/{home}/warm", base / "warm.out")
             for run in range(args.runs):
                 target = base / f"cp-{run}.bin"
-                cp_sync.append(timed(lambda t=target: copy_with_sync(source, t)))
+                cp_sync.run(lambda t=target: copy_with_sync(source, t))
                 target.unlink()
-                cp_plain.append(timed(lambda t=target: plain_copy(source, t)))
+                cp_plain.run(lambda t=target: plain_copy(source, t))
                 target.unlink()
                 remote = f"/{home}/big-{run}.bin"
                 idle.append(rss_mib(server.pid))
                 with sampler.sampling() as seen:
-                    up.append(timed(lambda r=remote: client.files.upload(source, r)))
+                    up.run(lambda r=remote: client.files.upload(source, r))
                 up_peak.append(seen.peak)
                 local = base / f"down-{run}.bin"
                 with sampler.sampling() as seen:
-                    down.append(timed(lambda r=remote, x=local: client.files.download(r, x)))
+                    down.run(lambda r=remote, x=local: client.files.download(r, x))
                 down_peak.append(seen.peak)
                 if local.stat().st_size != size:
                     raise RuntimeError(f"downloaded {local.stat().st_size} bytes, not {size}")
@@ -180,15 +203,16 @@ def main() -> None:
         return [size / MIB / s for s in seconds]
 
     label = f"{args.size_mib:,} MiB"
-    best_cp_sync, best_cp = percentile(rate(cp_sync), 50), percentile(rate(cp_plain), 50)
-    up_rate, down_rate = percentile(rate(up), 50), percentile(rate(down), 50)
+    best_cp_sync = percentile(rate(cp_sync.wall), 50)
+    best_cp = percentile(rate(cp_plain.wall), 50)
+    up_rate, down_rate = percentile(rate(up.wall), 50), percentile(rate(down.wall), 50)
     rows += [
-        Row.distribution("F1", f"cp {label} + sync (same disk)", rate(cp_sync), "MiB/s"),
-        Row.distribution("F1", f"cp {label} (same disk)", rate(cp_plain), "MiB/s"),
+        Row.distribution("F1", f"cp {label} + sync (same disk)", rate(cp_sync.wall), "MiB/s"),
+        Row.distribution("F1", f"cp {label} (same disk)", rate(cp_plain.wall), "MiB/s"),
         Row.distribution(
             "F1",
             f"upload {label}, SDK Client.files.upload (16 MB chunks, fdatasync at the end)",
-            rate(up),
+            rate(up.wall),
             "MiB/s",
             target="≥ 70% of cp + sync",
             met=up_rate >= 0.7 * best_cp_sync,
@@ -199,13 +223,32 @@ def main() -> None:
         Row.distribution(
             "F1",
             f"download {label}, SDK Client.files.download (streamed to a file)",
-            rate(down),
+            rate(down.wall),
             "MiB/s",
             target="≥ 70% of cp",
             met=down_rate >= 0.7 * best_cp,
             notes=[f"{100 * down_rate / best_cp:.0f}% of cp"],
         ),
     ]
+    gib = size / 2**30
+    for name, costs in (
+        ("cp + sync", cp_sync),
+        ("cp", cp_plain),
+        ("upload", up),
+        ("download", down),
+    ):
+        server_cpu = percentile(costs.server, 50) / gib
+        client_cpu = percentile(costs.client, 50) / gib
+        rows.append(
+            Row.single(
+                "F1",
+                f"CPU per GiB, {name}: client (cp for cp) + server",
+                client_cpu + server_cpu,
+                "s",
+                samples=len(costs.wall),
+                notes=[f"client {client_cpu:.2f} s, server {server_cpu:.2f} s (p50 of each)"],
+            )
+        )
     idle_rss = max(idle)
     for name, peaks in (("upload", up_peak), ("download", down_peak)):
         over = max(peaks) - idle_rss

@@ -1,9 +1,9 @@
 """The README's command-line examples, run against a fresh server so they cannot go stale.
 
-In the "## Command line" section, each ```console block is a session: `$ ` lines are commands (run
-by bash, in one scratch directory, with `orchid` on PATH), and the lines under a command must
-appear in its output (stdout or stderr), spacing aside; `...` matches anything and times of day
-match any time. The ```python blocks of the section are run too.
+In the "## Command line" and "## Files" sections, each ```console block is a session: `$ ` lines
+are commands (run by bash, in one scratch directory, with `orchid` on PATH), and the lines under a
+command must appear in its output (stdout or stderr), spacing aside; `...` matches anything and
+times of day match any time. The ```python blocks of "## Command line" are run too.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ from tests.support import Server
 
 README = Path(__file__).parents[2] / "README.md"
 SECTION = "## Command line"
+# Sections whose console blocks run, in this order, on one server (the Files examples follow the
+# job examples); the python blocks are those of SECTION.
+CONSOLE_SECTIONS = (SECTION, "## Files")
 _CLOCK = re.compile(r"\d\d:\d\d:\d\d")
 
 
@@ -32,20 +35,20 @@ class Example:
     expected: list[str] = field(default_factory=list)
 
 
-def section_text() -> str:
+def section_text(section: str = SECTION) -> str:
     text = README.read_text()
-    start = text.index(f"\n{SECTION}\n")
+    start = text.index(f"\n{section}\n")
     end = text.find("\n## ", start + 1)
     return text[start : end if end != -1 else None]
 
 
-def blocks(language: str) -> list[str]:
-    return re.findall(rf"^```{language}\n(.*?)^```$", section_text(), re.S | re.M)
+def blocks(language: str, section: str = SECTION) -> list[str]:
+    return re.findall(rf"^```{language}\n(.*?)^```$", section_text(section), re.S | re.M)
 
 
 def examples() -> list[Example]:
     found: list[Example] = []
-    for block in blocks("console"):
+    for block in [b for section in CONSOLE_SECTIONS for b in blocks("console", section)]:
         for line in block.splitlines():
             if line.startswith("$ "):
                 found.append(Example(line[2:]))
@@ -78,6 +81,7 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, di
 
 def test_the_readme_has_command_line_examples() -> None:
     assert len(examples()) >= 10 and blocks("python")
+    assert any(e.command.startswith("orchid files upload") for e in examples())
 
 
 def test_every_readme_command_works_as_shown(

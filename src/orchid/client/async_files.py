@@ -269,7 +269,10 @@ class AsyncFiles:
             async with self._client._http.stream("GET", endpoint) as response:
                 if response.status_code >= 400:
                     raise error_from_http(response.status_code, await response.aread())
-                async for piece in response.aiter_bytes(1 << 20):
+                # Undecoded pieces as they arrive (no re-chunking copy) unless the body is encoded.
+                encoded = "content-encoding" in response.headers
+                pieces = response.aiter_bytes(1 << 20) if encoded else response.aiter_raw()
+                async for piece in pieces:
                     out.write(piece)
                     size += len(piece)
                     if progress is not None:

@@ -269,7 +269,9 @@ class Files:
             with self._client._http.stream("GET", endpoint) as response:
                 if response.status_code >= 400:
                     raise error_from_http(response.status_code, response.read())
-                for piece in response.iter_bytes(1 << 20):
+                # Undecoded pieces as they arrive (no re-chunking copy) unless the body is encoded.
+                encoded = "content-encoding" in response.headers
+                for piece in response.iter_bytes(1 << 20) if encoded else response.iter_raw():
                     out.write(piece)
                     size += len(piece)
                     if progress is not None:

@@ -19,6 +19,7 @@ from orchid.errors import BadRequest, Conflict, NotFound, TooLarge
 from orchid.service.clock import now_ms
 from orchid.storage import ops
 from orchid.storage.download import Downloads, DownloadTicket
+from orchid.storage.listing import NameCache
 from orchid.storage.paths import FilePath, parse_path
 from orchid.storage.tree import ConflictPolicy, DriveTree, Owner
 from orchid.storage.tree import Entry as Entry  # re-exported: the API serialises it
@@ -77,6 +78,7 @@ class FileService:
         self.quota_bytes = quota_bytes
         self.uploads = uploads
         self.downloads = downloads
+        self.names = NameCache()
 
     def start(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -174,6 +176,7 @@ class FileService:
             start = int(next_token)
         listing = await asyncio.to_thread(
             _page_of,
+            self.names,
             at.tree,
             at.path.parts,
             sort_by,
@@ -304,6 +307,7 @@ class FileService:
 
 
 def _page_of(
+    cache: NameCache,
     tree: DriveTree,
     parts: tuple[str, ...],
     sort_by: SortBy,
@@ -317,10 +321,11 @@ def _page_of(
     entry is. An entry that vanishes between the two steps is left out of its page."""
     end = start + size
     if sort_by == "PATH":
-        names = tree.names(parts)
+        names = tree.sorted_names(parts, cache)
         if hide_hidden:
             names = [n for n in names if not n.startswith(".")]
-        names.sort(reverse=descending)
+        if descending:
+            names = names[::-1]
         page = tree.entries(parts, names[start:end])
         return Listing(page, str(end) if end < len(names) else None, size)
     entries = tree.list(parts)
