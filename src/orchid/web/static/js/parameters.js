@@ -190,7 +190,7 @@ export function parameterField(parameter, index) {
     optional: parameter.optional,
     hint: hintFor(parameter, hint),
     suffix: parameter.unitName ?? null,
-    className: parameter.type === "textarea" ? "wide" : "",
+    className: ["textarea", "input_file", "input_directory"].includes(parameter.type) ? "wide" : "",
   });
   if (after) {
     // The control keeps its label; the button sits beside it.
