@@ -270,3 +270,25 @@ def test_a_websocket_without_a_valid_token_is_refused(
     with pytest.raises(InvalidStatus) as refused:
         connect(f"{ws_url}?orchid-session=made-up", open_timeout=10)
     assert refused.value.response.status_code == 404
+
+
+def test_the_proxy_keeps_no_cookie_an_application_sets(
+    server: Server, alice: Api, web_job: str
+) -> None:
+    # Given a tab to which the application set a cookie (through the proxy)
+    url = web_url(alice, web_job)
+    echo = f"{server.url}/sessions/{web_job}/0/echo"
+    with browser() as tab:
+        assert get_when_listening(tab, url).status_code == 200
+        setting = tab.get(f"{echo}?cookie=app-secret=s3cr3t")
+        assert "app-secret=s3cr3t" in setting.headers.get("set-cookie", ""), (
+            setting.status_code,
+            setting.headers,
+            setting.text[:300],
+        )
+    # When another tab of the session, which never got that cookie, asks the application
+    with browser() as other:
+        assert get_when_listening(other, url).status_code == 200
+        echoed = other.get(echo).json()
+    # Then the cookie is not replayed by Orchid: only the browser holds an application's cookies
+    assert "s3cr3t" not in str(echoed["headers"])

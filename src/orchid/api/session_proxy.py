@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.cookiejar
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -57,6 +58,17 @@ _WS_DROP = _REQUEST_DROP | {
     b"sec-websocket-extensions",
     b"sec-websocket-protocol",
 }
+
+
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """The proxy's HTTP client is shared by every session: it must never keep a cookie an
+    application sets (the browser keeps it) nor add one to a later request."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: object) -> bool:
+        return False
+
+    def return_ok(self, cookie: http.cookiejar.Cookie, request: object) -> bool:
+        return False
 
 
 class _Session:
@@ -144,6 +156,7 @@ class SessionProxy:
                 limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
                 follow_redirects=False,
                 trust_env=False,
+                cookies=http.cookiejar.CookieJar(policy=_NoCookies()),
             )
         return self._client
 

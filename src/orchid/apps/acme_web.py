@@ -9,7 +9,8 @@ which Orchid's session proxy serves it) shows the greeting, the rank (ORCHID_RAN
 (ORCHID_JOB_ID). Beside the page, under the same base path:
 
     echo        any method: a JSON description of the request (method, path, headers, body size
-                and SHA-256), to see what reaches the application
+                and SHA-256), to see what reaches the application; `echo?cookie=NAME=VALUE`
+                also sets that cookie
     bytes?n=N   N bytes of zeros, streamed (downloads of any size)
     ws          a WebSocket that sends every message back
 
@@ -120,7 +121,9 @@ class AcmeHandler(BaseHTTPRequestHandler):
             "bodyBytes": size,
             "bodySha256": digest.hexdigest(),
         }
-        self._send(HTTPStatus.OK, "application/json", json.dumps(described).encode())
+        query = urllib.parse.parse_qs(self.path.partition("?")[2])
+        cookies = [("Set-Cookie", f"{c}; Path=/") for c in query.get("cookie", [])]
+        self._send(HTTPStatus.OK, "application/json", json.dumps(described).encode(), cookies)
 
     def _body(self) -> Iterator[bytes]:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -168,10 +171,18 @@ class AcmeHandler(BaseHTTPRequestHandler):
             f"of job <span id='job'>{job_id}</span>.</p></body></html>\n"
         )
 
-    def _send(self, status: HTTPStatus, content_type: str, body: bytes) -> None:
+    def _send(
+        self,
+        status: HTTPStatus,
+        content_type: str,
+        body: bytes,
+        headers: Sequence[tuple[str, str]] = (),
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
+        for name, value in headers:
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
 

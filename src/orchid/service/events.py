@@ -16,6 +16,11 @@ class Subscription:
     def notify(self) -> None:
         self._changed.set()
 
+    @property
+    def changed(self) -> bool:
+        """Whether the job changed since the subscription was made (or last waited for)."""
+        return self._changed.is_set()
+
     async def wait(self, timeout: float) -> bool:
         """Wait for a change; True if one happened, False on timeout."""
         try:

@@ -26,6 +26,7 @@ from orchid.domain.states import JobState
 from orchid.errors import BadRequest, Conflict, NotFound, NotSupported, OrchidError
 from orchid.providers.base import Provider, ShellCommand, WebTarget
 from orchid.schemas.sessions import JobsOpenInteractiveSessionRequestItem
+from orchid.service.events import Subscription
 from orchid.service.jobs import JobService
 from orchid.store.records import JobRecord
 
@@ -79,10 +80,18 @@ class ShellSession:
     command: ShellCommand
 
 
+# Web sessions whose check is remembered until their job changes (the oldest are forgotten first).
+WEB_CACHE_SIZE = 1024
+
+
 class Sessions:
     def __init__(self, jobs: JobService, key: bytes) -> None:
         self.jobs = jobs
         self._key = key
+        # (job, rank, token) -> where it goes, valid while its subscription has seen no change:
+        # a proxied request then costs no database read, and a job that stops running still
+        # ends its sessions at once (its state change notifies before any later request).
+        self._web: dict[tuple[str, int, str], tuple[Subscription, WebTarget]] = {}
 
     # ---- opening ----
 
@@ -176,9 +185,29 @@ class Sessions:
     # ---- web ----
 
     async def web_target(self, job_id: str, rank: int, token: str) -> WebTarget:
-        """Where the web session `token` of rank `rank` of `job_id` goes."""
-        record = self._running("web", job_id, rank, token)
-        return await self._provider(record).web_target(record.id, rank)
+        """Where the web session `token` of rank `rank` of `job_id` goes. NotFound for a wrong
+        token, SessionEnded once the job is no longer RUNNING."""
+        key = (job_id, rank, token)
+        cached = self._web.pop(key, None)
+        if cached is not None:
+            subscription, target = cached
+            if not subscription.changed:
+                self._web[key] = cached
+                return target
+            subscription.close()
+        # Subscribed before the job is read, so a change between the two is not missed.
+        subscription = self.jobs.subscribe(job_id)
+        try:
+            record = self._running("web", job_id, rank, token)
+            target = await self._provider(record).web_target(record.id, rank)
+        except BaseException:
+            subscription.close()
+            raise
+        while len(self._web) >= WEB_CACHE_SIZE:
+            oldest = next(iter(self._web))
+            self._web.pop(oldest)[0].close()
+        self._web[key] = (subscription, target)
+        return target
 
     # ---- shell ----
 
