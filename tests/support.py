@@ -124,6 +124,10 @@ class Server:
                 return self
             except httpx.TransportError:
                 time.sleep(0.05)
+        # A server that never answered is stopped, not left running after the failed test.
+        self.process.kill()
+        self.process.wait(timeout=20)
+        self.process = None
         raise RuntimeError(f"orchid serve did not answer:\n{self.log_path.read_text()}")
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
