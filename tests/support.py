@@ -93,6 +93,13 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def workdir(self, job_id: str) -> Path:
+        """The host folder a local job sees as /work (it sees nothing else of the host): its
+        folder in its owner's Home drive (Jobs/<application>/<id>), or the provider's own."""
+        for found in (self.data_dir / "files").glob(f"**/Jobs/*/{job_id}"):
+            return found
+        return self.data_dir / "jobs" / job_id / "work"
+
     @property
     def log_path(self) -> Path:
         return self.data_dir / "server.log"
@@ -112,7 +119,11 @@ class Server:
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "ORCHID_TERMINATE_GRACE_SECONDS": "1", **self.env},
+            env={
+                **os.environ,
+                "ORCHID_TERMINATE_GRACE_SECONDS": "1",
+                **self.env,
+            },
         )
         log.close()
         deadline = time.monotonic() + timeout

@@ -78,6 +78,11 @@ class LocalProviderConfig(_Strict):
     products: list[ProductConfig] | None = Field(
         None, description="Products; by default the built-in products of this provider id."
     )
+    sandbox: Literal["bwrap", "none"] = Field(
+        "bwrap",
+        description='How replicas are isolated: "bwrap" (bubblewrap, the default) or "none" '
+        "(no isolation at all: for development only).",
+    )
 
 
 class SlurmProviderConfig(_Strict):
@@ -95,6 +100,11 @@ class SlurmProviderConfig(_Strict):
         0.05, gt=0, description="Poll interval while a job is starting or being cancelled."
     )
     command_timeout_seconds: float = Field(30.0, gt=0, description="Limit of one command.")
+    sandbox: Literal["bwrap", "none"] = Field(
+        "bwrap",
+        description='How replicas are isolated on the nodes: "bwrap" (bubblewrap, the default; '
+        'it must be installed on every node) or "none" (for development only).',
+    )
     products: list[ProductConfig] = Field(min_length=1)
 
     def options(self) -> SlurmOptions:
@@ -108,6 +118,7 @@ class SlurmProviderConfig(_Strict):
             poll_seconds=self.poll_seconds,
             busy_poll_seconds=self.busy_poll_seconds,
             command_timeout_seconds=self.command_timeout_seconds,
+            sandbox=self.sandbox,
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import subprocess
@@ -25,7 +26,7 @@ from orchid.domain.limits import Limits
 from orchid.errors import OrchidError
 from orchid.providers import podman
 from orchid.providers.base import Capabilities, Fact, FactSink, Provider
-from orchid.providers.local import LocalProvider
+from orchid.providers.local import LocalProvider, limits
 from orchid.providers.podman import Podman
 from orchid.providers.slurm import SlurmProvider
 from orchid.schemas.products import ComputeProduct
@@ -184,6 +185,7 @@ def build_providers(
                 memory_gib=declared.memory_gib or settings.local_memory_gib or machine_memory_gib(),
                 grace_seconds=settings.terminate_grace_seconds,
                 containers=engine,
+                sandbox=declared.sandbox,
             )
         elif isinstance(declared, SlurmProviderConfig):
             providers[provider_id] = SlurmProvider(provider_id, declared.options(), sink)
@@ -245,10 +247,41 @@ class Runtime:
         self.store.close()
 
 
+def secure_data_dir(settings: Settings) -> None:
+    """The data directory holds the database, every job's bookkeeping and (by default) the
+    drives: only the service's account may enter it (mode 0700). Raises OSError."""
+    data_dir = settings.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if data_dir.stat().st_uid == os.geteuid():
+        os.chmod(data_dir, 0o700)
+
+
+def secure_database(settings: Settings) -> None:
+    """An SQLite database file (and its journal files) readable by the service's account alone."""
+    url = settings.effective_database_url
+    if not url.startswith("sqlite:///"):
+        return
+    database = Path(url.removeprefix("sqlite:///"))
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_uid == os.geteuid():
+                os.chmod(path, 0o600)
+
+
+def log_limits(config: OrchidConfig) -> None:
+    """Say once, at start, that products' CPU/memory limits are not enforced, and why."""
+    if any(isinstance(p, LocalProviderConfig) for p in config.providers.values()):
+        log.warning(
+            "local jobs' CPU and memory limits are not enforced: %s", limits.not_enforced_because()
+        )
+
+
 def build_runtime(settings: Settings, *, auto_migrate: bool = True) -> Runtime:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_data_dir(settings)
     setup = load_setup(settings)
     store = open_store(settings, auto_migrate=auto_migrate)
+    secure_database(settings)
+    log_limits(setup.config)
     service_ref: list[JobService] = []
 
     def sink(fact: Fact) -> None:

@@ -14,18 +14,17 @@ from tests.support import Server, logs_of, process_group_gone, wait_until
 def test_jobs_survive_a_restart_of_the_service(tmp_path: Path, sig: int) -> None:
     server = Server(tmp_path / "orchid", env={"ORCHID_LOCAL_CPUS": "4"}).start()
     api = server.user("dave")
-    marker = tmp_path / "release"
     # Given a job that keeps running, one that will end while Orchid is down, and one waiting
     # for a file before it exits with code 7
     long_running = api.create(script="echo before; sleep 60; echo never", hours=1)
-    ends_while_down = api.create(script=f"while [ ! -e {marker} ]; do sleep 0.05; done; exit 7")
+    ends_while_down = api.create(script="while [ ! -e release ]; do sleep 0.05; done; exit 7")
     for job_id in (long_running, ends_while_down):
         api.wait_for(job_id, "RUNNING")
     before = api.retrieve(long_running)
 
     # When the service stops abruptly (or politely) and the second job ends meanwhile
     server.stop(sig)
-    marker.touch()
+    (server.workdir(ends_while_down) / "release").touch()  # the job sees only its /work
     exit_file = server.data_dir / "jobs" / ends_while_down / "rank-0.exit"
     wait_until(exit_file.exists, f"job {ends_while_down} to end while Orchid is down")
     server.start()

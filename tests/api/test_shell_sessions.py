@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -87,17 +88,21 @@ class Shell:
                 self.frame(timeout=max(0.1, deadline - time.monotonic()))
 
 
-def gone(pid: int, timeout: float = 10.0) -> bool:
-    """Whether the process ends (or is a zombie, dead but not yet reaped by init) in time."""
+def namespace_empty(namespace: str, timeout: float = 10.0) -> bool:
+    """Whether every process of a PID namespace (the shell, what it started, the job) ends in
+    time."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except FileNotFoundError:
+        members = []
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and os.readlink(entry / "ns" / "pid") == namespace:
+                    members.append(entry.name)
+            except OSError:
+                continue
+        if not members:
             return True
-        if stat[stat.rfind(")") + 2] == "Z":
-            return True
-        time.sleep(0.02)
+        time.sleep(0.05)
     return False
 
 
@@ -131,22 +136,23 @@ def test_a_shell_runs_in_the_jobs_folder_resizes_and_ends_with_the_job(
     with connect_shell(opened, cols=120, rows=40) as shell:
         stream = shell.request({"type": "input", "data": 'cat marker; echo "job=$ORCHID_JOB_ID"\r'})
         shell.wait_for(r"started\r\njob=" + job)
-        shell.request({"type": "input", "data": "stty size; echo pid=$$\r"})
+        # (the shell is inside the job's sandbox: its pids are those of the job's PID namespace)
+        shell.request({"type": "input", "data": "stty size; echo ns=$(readlink /proc/$$/ns/pid)\r"})
         shell.wait_for(r"40 120")
-        pid = int(shell.wait_for(r"pid=(\d+)").group(1))
+        namespace = shell.wait_for(r"ns=(pid:\[\d+\])").group(1)
         assert stream == "1"
         shell.request({"type": "resize", "cols": 100, "rows": 30})
         shell.request({"type": "input", "data": "stty size\r"})
         shell.wait_for(r"30 100")
         shell.request({"type": "input", "data": "sleep 1000 & echo bg=$!\r"})
-        background = int(shell.wait_for(r"bg=(\d+)").group(1))
+        shell.wait_for(r"bg=(\d+)")
 
         alice.http.post("/api/jobs/terminate", json={"items": [{"id": job}]})
         shell.until_closed()
 
         assert shell.final is not None and shell.final["status"] == 410
         assert shell.final["payload"]["errorCode"] == "SESSION_ENDED"
-        assert gone(pid) and gone(background)
+        assert namespace_empty(namespace)
 
 
 def test_without_a_terminal_a_script_runs_and_its_exit_code_comes_back(

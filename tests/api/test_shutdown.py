@@ -58,7 +58,7 @@ def test_sigterm_says_goodbye_and_the_jobs_keep_running(tmp_path: Path) -> None:
         # When the server starts again and the job finishes
         server.process = None
         server.start()
-        (tmp_path / "orchid" / "jobs" / job_id / "go").touch()
+        (server.workdir(job_id) / "go").touch()
         alice.wait_for(job_id, "SUCCESS")
 
         # Then a follower gets every line, once

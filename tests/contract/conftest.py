@@ -48,6 +48,13 @@ class Target:
             **kwargs,
         }
 
+    def workdir(self, server: Server, job_id: str) -> Path:
+        """The host folder the job sees as /work."""
+        if self.kind == "local":
+            return server.workdir(job_id)
+        assert self.job_root is not None
+        return self.job_root / job_id / "work"
+
     def job_dir(self, server: Server, job_id: str) -> Path:
         """The folder of a job (its logs and rank-<r>.exit files) on the machine."""
         return (self.job_root or server.data_dir / "jobs") / job_id

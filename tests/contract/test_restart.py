@@ -17,14 +17,10 @@ def test_jobs_survive_orchid_being_killed(kind: str, tmp_path: Path, cluster_for
     target = make_target(kind, tmp_path / kind, cluster_for(kind))
     server = target.server(tmp_path / kind / "data")
     api = server.user("dave")
-    # Somewhere the job's account can see (a Slurm job runs as the user's account, which cannot
-    # enter the 0700 pytest temporary directory).
-    cluster = cluster_for(kind)
-    release = (cluster.job_root("release") if cluster else tmp_path) / "release"
     # Given a job that keeps running, and one that will end with code 7 while Orchid is down
     long_running = target.create(api, script="echo before; sleep 60", hours=1)
     ends_while_down = target.create(
-        api, script=f"while [ ! -e {release} ]; do sleep 0.05; done; exit 7"
+        api, script="while [ ! -e release ]; do sleep 0.05; done; exit 7"
     )
     for job_id in (long_running, ends_while_down):
         api.wait_for(job_id, "RUNNING")
@@ -32,7 +28,7 @@ def test_jobs_survive_orchid_being_killed(kind: str, tmp_path: Path, cluster_for
 
     # When Orchid is killed, the second job ends meanwhile, and Orchid starts again
     server.stop(signal.SIGKILL)
-    release.touch()
+    (target.workdir(server, ends_while_down) / "release").touch()  # it sees only its /work
     exit_file = target.job_dir(server, ends_while_down) / "rank-0.exit"
     wait_until(exit_file.exists, f"job {ends_while_down} to end while Orchid is down")
     server.start()

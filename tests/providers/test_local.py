@@ -2,7 +2,8 @@
 
 Each test runs in a fresh event loop (`run`) and waits for facts through `Facts`, a sink that wakes
 the test when a fact arrives. Jobs that must outlive a step of the story wait for a `done` file in
-their own folder, which the test creates when the story moves on.
+their own folder (/work, the `work` folder of their job folder), which the test creates when the
+story moves on. Every job is sandboxed, and runs as `nobody` when the tests run as root.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import os
+import pwd
 import signal
 import subprocess
 import sys
@@ -30,12 +32,26 @@ from orchid.providers.base import (
     ProductShape,
     Queued,
     Started,
+    UnixIdentity,
 )
-from orchid.providers.local import LocalProvider
+from orchid.providers.local import LocalProvider, process
 from tests.facts import Facts, run
 
 SMALL = ProductShape("small", cpu=1, memory_gib=1)
 WAIT_FOR_DONE = "until [ -e done ]; do sleep 0.02; done"
+
+
+def test_identity() -> UnixIdentity | None:
+    """The account test jobs run as: `nobody` when the tests run as root (jobs never run as
+    root), else none (jobs run as the tests' own account)."""
+    if os.geteuid() != 0:
+        return None
+    entry = pwd.getpwnam("nobody")
+    return UnixIdentity("nobody", entry.pw_uid, entry.pw_gid)
+
+
+TEST_IDENTITY = test_identity()
+test_identity.__test__ = False  # type: ignore[attr-defined]
 
 
 async def until(condition: Callable[[], bool], timeout: float = 5) -> None:
@@ -61,6 +77,7 @@ def job(
         product=product,
         time_allocation_ms=None,
         handle=handle,
+        identity=TEST_IDENTITY,
     )
 
 
@@ -80,7 +97,7 @@ async def local(
 
 def finish(jobs_dir: Path, job_id: str) -> None:
     """Let a job running WAIT_FOR_DONE end normally."""
-    (jobs_dir / job_id / "done").touch()
+    (jobs_dir / job_id / "work" / "done").touch()
 
 
 @pytest.fixture
@@ -93,6 +110,9 @@ def jobs_dir(tmp_path: Path) -> Iterator[Path]:
         for pid, starttime in zip(handle["pids"], handle["starttimes"], strict=True):
             if _starttime(pid) != starttime:
                 continue
+            init = process.sandbox_init(pid)
+            if init is not None:
+                process.signal_pid(init, signal.SIGKILL)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
             with contextlib.suppress(ChildProcessError):
@@ -153,17 +173,20 @@ def test_every_replica_knows_its_rank_and_writes_its_own_log(jobs_dir: Path) -> 
     run(story())
 
 
-def test_python3_is_orchids_interpreter(jobs_dir: Path) -> None:
+def test_python3_is_the_systems_and_imports_orchid_apps(jobs_dir: Path) -> None:
     async def story() -> None:
         facts = Facts()
         async with local(jobs_dir, facts) as provider:
-            # Given a job that asks which python3 it got
-            await provider.submit(job("py", "python3 -c 'import sys; print(sys.executable)'"))
+            # Given a job that asks which python3 it got, and where orchid.apps comes from
+            script = "import sys, orchid.apps; print(sys.executable); print(orchid.apps.__file__)"
+            await provider.submit(job("py", f"python3 -c '{script}'"))
 
-            # Then it is the one Orchid runs on (same environment, so it can import orchid.apps)
+            # Then it is the system's (Orchid's own installation is out of sight), and the
+            # built-in applications' package is importable, read-only
             assert (await facts.wait("py", Exited)).exit_codes == {0: 0}
-            got = Path((jobs_dir / "py" / "rank-0.stdout").read_text().strip())
-            assert got.parent == Path(sys.executable).parent
+            got = (jobs_dir / "py" / "rank-0.stdout").read_text().split()
+            assert got[0].startswith("/usr/bin/python3")
+            assert got[1] == "/run/orchid/python/orchid/apps/__init__.py"
 
     run(story())
 
@@ -404,7 +427,7 @@ def test_a_job_cancelled_before_it_started_is_not_started_on_recovery(jobs_dir: 
 
             # Then it is reported stopped, and nothing was started
             assert await facts.wait("c1", Exited) == Exited("c1", {})
-        assert not (jobs_dir / "c1" / "ran").exists()
+        assert not (jobs_dir / "c1" / "work" / "ran").exists()
 
     run(story())
 
@@ -431,7 +454,7 @@ def test_a_job_started_before_the_service_saved_its_handle_is_not_run_twice(
             assert await after.wait("r4", Exited) == Exited("r4", {0: 0})
 
         # and the job ran once
-        assert (jobs_dir / "r4" / "runs").read_text() == "run\n"
+        assert (jobs_dir / "r4" / "work" / "runs").read_text() == "run\n"
 
     run(story())
 
@@ -516,6 +539,7 @@ from pathlib import Path
 from orchid.providers.base import JobRun, ProductShape
 from orchid.providers.local import LocalProvider
 from tests.facts import Facts, run
+from tests.providers.test_local import TEST_IDENTITY
 
 async def main() -> None:
     facts = []
@@ -523,7 +547,10 @@ async def main() -> None:
         "local", Path(sys.argv[1]), facts.append, cpus=1, memory_gib=1, grace_seconds=60
     )
     await provider.start()
-    run = JobRun(sys.argv[2], ["sh", "-c", sys.argv[3]], {}, 1, ProductShape("s", 1, 1), None)
+    run = JobRun(
+        sys.argv[2], ["sh", "-c", sys.argv[3]], {}, 1, ProductShape("s", 1, 1), None,
+        identity=TEST_IDENTITY,
+    )
     await provider.submit(run)
     await provider.stop()
     print(json.dumps(facts[0].handle))

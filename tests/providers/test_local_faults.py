@@ -67,7 +67,7 @@ def test_a_job_that_cannot_start_while_queued_fails_and_the_queue_moves_on(
             await provider.submit(job("good", "exit 0", product=WHOLE_MACHINE))
 
             # When the first ends
-            (jobs_dir / "first" / "done").touch()
+            (jobs_dir / "first" / "work" / "done").touch()
 
             # Then the broken one fails and the good one runs after it
             assert "cannot start" in (await facts.wait("bad", Failed)).reason

@@ -117,7 +117,7 @@ def test_a_job_submitted_just_before_a_crash_is_adopted_not_run_twice(
                 f"{first.provider_job_id} RUNNING"
             ]
             # ... which runs to its end once
-            (options.job_root / "1" / "done").touch()
+            (options.job_root / "1" / "work" / "done").touch()
             ended = await facts.wait("1", Exited)
             assert ended.exit_codes == {0: 0}
         assert len(slurm_jobs_of(slurm_cluster, options, "1")) == 1

@@ -26,11 +26,16 @@ class LocalContainers:
     podman: Podman
 
     def command(
-        self, run: JobRun, rank: int, workdir: Path, env: Mapping[str, str]
+        self,
+        run: JobRun,
+        rank: int,
+        workdir: Path,
+        env: Mapping[str, str],
+        user: tuple[int, int],
     ) -> tuple[list[str], dict[str, str]]:
         """The argv and environment of the process that runs replica `rank` in its container.
         `env` is the job's environment with Orchid's variables; it goes into the container (the
-        host's PATH does not: the image has its own)."""
+        host's PATH does not: the image has its own). `user` is the (uid, gid) it runs as."""
         assert run.image is not None
         inside = {k: v for k, v in env.items() if k != "PATH"}
         argv = self.podman.run_argv(
@@ -39,7 +44,7 @@ class LocalContainers:
             argv=run.argv,
             env=inside,
             workdir=workdir,
-            user=(os.getuid(), os.getgid()),
+            user=user,
             rootless=os.getuid() != 0,
         )
         return argv, self.podman.env()

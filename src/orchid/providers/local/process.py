@@ -18,6 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchid.providers import sandbox
+
 # The wrapper is the replica's process group leader and the parent of the command. The script is a
 # constant: the exit file and the user's argv arrive as positional arguments ("$@"), never as text
 # in the script. `trap :` (a handler, not an ignore, so the command does not inherit SIG_IGN) keeps
@@ -41,11 +43,18 @@ def stderr_file(job_dir: Path, rank: int) -> Path:
     return job_dir / f"rank-{rank}.stderr"
 
 
-def replica_env(env: Mapping[str, str], job_id: str, rank: int, replicas: int) -> dict[str, str]:
-    """The job's environment plus Orchid's variables; `python3` resolves to Orchid's interpreter."""
+def replica_env(
+    env: Mapping[str, str], job_id: str, rank: int, replicas: int, *, sandboxed: bool = False
+) -> dict[str, str]:
+    """The job's environment plus Orchid's variables. Sandboxed, `python3` is the system's (the
+    sandbox hides Orchid's installation; see sandbox.sandbox_env); without a sandbox it resolves to
+    Orchid's interpreter."""
     result = dict(env)
-    base_path = env.get("PATH") or os.environ.get("PATH") or os.defpath
-    result["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), base_path])
+    if sandboxed:
+        result = sandbox.sandbox_env(result, apps=True)
+    else:
+        base_path = env.get("PATH") or os.environ.get("PATH") or os.defpath
+        result["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), base_path])
     result["ORCHID_JOB_ID"] = job_id
     result["ORCHID_RANK"] = str(rank)
     result["ORCHID_REPLICAS"] = str(replicas)
@@ -79,11 +88,16 @@ class Identity:
     starttime: int
 
 
-def spawn(argv: Sequence[str], env: Mapping[str, str], job_dir: Path, rank: int) -> Identity:
-    """Start one replica in its own session (its pid is its process group id).
+def spawn(
+    argv: Sequence[str], env: Mapping[str, str], job_dir: Path, rank: int, *, cwd: Path
+) -> Identity:
+    """Start one replica in its own session (its pid is its process group id), in `cwd` (the
+    job's working folder; a sandboxed `argv` changes to /work itself). Its exit code and logs go
+    to the job's bookkeeping folder `job_dir`.
 
     stdout/stderr are appended to files through plain descriptors, so the replica keeps writing
-    when Orchid is gone. Raises OSError if the process cannot be started.
+    when Orchid is gone (and a sandboxed job writes to them without seeing them). Raises OSError
+    if the process cannot be started.
     """
     exit_file(job_dir, rank).unlink(missing_ok=True)
     flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
@@ -96,7 +110,7 @@ def spawn(argv: Sequence[str], env: Mapping[str, str], job_dir: Path, rank: int)
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,
-                cwd=job_dir,
+                cwd=cwd,
                 env=dict(env),
                 start_new_session=True,
             )
@@ -208,6 +222,62 @@ def command_started(pid: int) -> bool:
         return True
     except OSError:
         return True
+
+
+def sandbox_init(pid: int) -> int | None:
+    """The host pid of the PID namespace init of the sandbox that replica `pid` (its wrapper)
+    runs, or None: not sandboxed, or the sandbox is not (or no longer) there.
+
+    The wrapper's child is bwrap's outer monitor, whose child is the init. Both are children of
+    a process we know, so the pids cannot belong to anyone else."""
+    monitor = _first_child(pid)
+    if monitor is None or not _cmdline(monitor).startswith(_BWRAP_CMDLINE):
+        return None
+    return _first_child(monitor)
+
+
+def is_sandbox_monitor(pid: int) -> bool:
+    """Whether the wrapper `pid`'s child is bwrap (whose sandbox may not be up yet)."""
+    child = _first_child(pid)
+    return child is not None and _cmdline(child).startswith(_BWRAP_CMDLINE)
+
+
+def sandbox_running(init: int) -> bool:
+    """Whether the sandbox init `init` has formed its process group (bwrap's --new-session) and
+    started the job's command: only then does a SIGTERM to that group reach the job (the init
+    itself ignores it, and a signal that comes earlier would be lost)."""
+    fields = _proc_stat_fields(init)
+    if fields is None:
+        return True  # gone: nothing to wait for
+    if int(fields[5 - 3]) != init:
+        return False
+    child = _first_child(init)
+    return child is not None and not _cmdline(child).startswith(_BWRAP_CMDLINE)
+
+
+def _first_child(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            children = f.read().split()
+    except OSError:
+        return None
+    return int(children[0]) if children else None
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+_BWRAP_CMDLINE = sandbox.BWRAP.encode() + b"\0"
+
+
+def signal_pid(pid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
 
 
 def signal_group(pgid: int, sig: signal.Signals) -> None:

@@ -3,18 +3,27 @@
 One process per replica, each in its own process group, watched through a pidfd registered with the
 event loop: no thread, task or poll per process. The exit code of every replica is recorded in a
 file by its wrapper (see process.WRAPPER), so it is known even if Orchid was down when the job ended.
+
+Every replica runs in a sandbox (providers/sandbox.py; `sandbox="none"` is for development only)
+as its job's Unix account, never as root. The job folder under the jobs directory holds Orchid's
+bookkeeping (handle, exit codes, logs, markers; mode 0700, the job cannot see it); the job works in
+`run.workdir`, or else in `<job folder>/work`, which it sees as /work.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import pwd
 import signal
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchid.domain.sandbox import WORK
 from orchid.errors import ProviderError
+from orchid.providers import sandbox
 from orchid.providers.base import (
     Capabilities,
     Exited,
@@ -29,6 +38,7 @@ from orchid.providers.base import (
     Queued,
     ShellCommand,
     Started,
+    UnixIdentity,
     WebTarget,
 )
 from orchid.providers.local import process, web
@@ -37,6 +47,7 @@ from orchid.providers.local.containers import LocalContainers
 from orchid.providers.local.handle import LocalHandle, read_handle_file
 from orchid.providers.local.process import Identity
 from orchid.providers.podman import Podman
+from orchid.providers.sandbox import SandboxKind
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +61,14 @@ TERM_ATTEMPTS = 200
 # Exit code reported for a replica whose wrapper was SIGKILLed by us and whose status we could not
 # collect ourselves (we are no longer its parent).
 KILLED_CODE = 128 + signal.SIGKILL
+
+# The job's own folder inside its bookkeeping folder, when the service gives it none.
+DEFAULT_WORKDIR = "work"
+
+NO_ACCOUNT = (
+    "cannot start: jobs never run as root, and this job has no Unix account to run as "
+    "(map its owner to one: orchid users map)"
+)
 
 
 @dataclass
@@ -93,7 +112,11 @@ class LocalProvider(Provider):
         memory_gib: int,
         grace_seconds: float,
         containers: Podman | None = None,
+        sandbox: SandboxKind = "bwrap",
     ) -> None:
+        """`sandbox` is how replicas are isolated ("none": not at all, for development only).
+        A job runs as `run.identity` when Orchid is root (one without fails: jobs never run as
+        root), and as Orchid's own account otherwise."""
         self.id = provider_id
         self.capabilities = Capabilities(
             time_extension=True,
@@ -101,6 +124,8 @@ class LocalProvider(Provider):
             containers=containers is not None,
             web=True,
             shell=True,
+            # The sandbox binds them below /work (native jobs; container jobs refuse them).
+            mounts=True,
         )
         self._containers = LocalContainers(provider_id, containers) if containers else None
         # Absolute, because it ends up in handles that must still mean the same after a restart.
@@ -112,6 +137,7 @@ class LocalProvider(Provider):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._admitting = False
         self._removals: set[asyncio.Task[None]] = set()
+        self._sandbox: SandboxKind = sandbox
 
     # ---- Provider ----
 
@@ -222,8 +248,15 @@ class LocalProvider(Provider):
         job = self._jobs.get(job_id)
         if job is None or not 0 <= rank < len(job.replicas) or job.replicas[rank].ended:
             raise ProviderError(f"rank {rank} of job {job_id} is not running")
-        env = process.replica_env(job.run.env, job_id, rank, job.run.replicas)
-        return web.shell_command(env, job.dir, job_id)
+        sandboxed = self._sandbox == "bwrap"
+        env = process.replica_env(job.run.env, job_id, rank, job.run.replicas, sandboxed=sandboxed)
+        run_as = self._run_as(job.run)
+        if not sandboxed:
+            return web.shell_command(env, self._workdir(job.run, job.dir), job_id, run_as=run_as)
+        init = process.sandbox_init(job.replicas[rank].identity.pid)
+        if init is None:
+            raise ProviderError(f"rank {rank} of job {job_id} has no sandbox to enter")
+        return web.shell_command(env, None, job_id, enter=init, run_as=run_as)
 
     # ---- starting ----
 
@@ -231,9 +264,9 @@ class LocalProvider(Provider):
         """Spawn every replica of a job whose resources are already held."""
         job_dir = self._jobs_dir / run.job_id
         try:
-            job_dir.mkdir(parents=True, exist_ok=True)
+            workdir = self._prepare_folders(run, job_dir)
         except OSError as e:
-            self._fail_before_spawn(run.job_id, f"cannot create {job_dir}: {e.strerror}")
+            self._fail_before_spawn(run.job_id, f"cannot create {e.filename}: {e.strerror}")
             return
         # Checked again: the queue may have held the job while its files changed.
         reason = self._checked_cannot_start(run, job_dir)
@@ -245,12 +278,19 @@ class LocalProvider(Provider):
         boot = process.boot_id()
         try:
             for rank in range(run.replicas):
-                env = process.replica_env(run.env, run.job_id, rank, run.replicas)
+                sandboxed = self._sandbox == "bwrap" and run.image is None
+                env = process.replica_env(
+                    run.env, run.job_id, rank, run.replicas, sandboxed=sandboxed
+                )
                 env.update(web.replica_env(run, rank, job_dir))
-                argv: Sequence[str] = run.argv
+                argv: Sequence[str]
                 if run.image is not None and self._containers is not None:
-                    argv, env = self._containers.command(run, rank, job_dir, env)
-                identity = process.spawn(argv, env, job_dir, rank)
+                    user = self._run_as(run)
+                    ids = (user.uid, user.gid) if user else (os.getuid(), os.getgid())
+                    argv, env = self._containers.command(run, rank, workdir, env, ids)
+                else:
+                    argv = self._command(run, workdir)
+                identity = process.spawn(argv, env, job_dir, rank, cwd=workdir)
                 replica = _Replica(rank, identity, verified=True, is_child=True)
                 job.replicas.append(replica)
                 LocalHandle(job_dir, tuple(r.identity for r in job.replicas), boot).write()
@@ -264,7 +304,7 @@ class LocalProvider(Provider):
             log.warning("%s %s; stopping the replicas already started", run.job_id, reason)
             job.failure = reason
             for replica in job.replicas:
-                process.signal_group(replica.identity.pid, signal.SIGKILL)
+                _kill_replica(replica)
                 if replica.pidfd is None:
                     # Cannot be watched (no pidfd): counted as gone. If it is not dead yet when
                     # the job is finished, it stays a zombie until Orchid exits; this needs the
@@ -327,7 +367,7 @@ class LocalProvider(Provider):
             # Orchid stopped while spawning: the job never started as a whole.
             job.failure = f"interrupted while starting ({len(handle.replicas)} replica(s) started)"
             for replica in job.live():
-                process.signal_group(replica.identity.pid, signal.SIGKILL)
+                _kill_replica(replica)
         elif announce:
             self._emit(Started(run.job_id, handle.to_json(), provider_job_id=run.job_id))
         if (job.dir / TERMINATE_MARKER).exists():
@@ -381,11 +421,22 @@ class LocalProvider(Provider):
         if replica.ended or not replica.verified:
             return
         pid = replica.identity.pid
-        if attempts > 0 and not process.command_started(pid):
+        target: int | None = pid
+        if process.command_started(pid):
+            init = process.sandbox_init(pid)
+            if init is not None:
+                # Sandboxed: the job's processes are the init's process group; the wrapper's
+                # group holds only bwrap's monitor, which must live on to report the exit code.
+                target = init if process.sandbox_running(init) else None
+            elif process.is_sandbox_monitor(pid):
+                target = None  # bwrap is still setting the sandbox up
+        else:
+            target = None
+        if target is None and attempts > 0:
             assert self._loop is not None
             self._loop.call_later(0.001, self._term_when_started, job, replica, attempts - 1)
             return
-        process.signal_group(pid, signal.SIGTERM)
+        process.signal_group(target or pid, signal.SIGTERM)
 
     def _kill(self, job_id: str) -> None:
         job = self._jobs.get(job_id)
@@ -396,7 +447,7 @@ class LocalProvider(Provider):
         if live:
             log.info("%s still running after the grace period: SIGKILL", job_id)
         for replica in live:
-            process.signal_group(replica.identity.pid, signal.SIGKILL)
+            _kill_replica(replica)
         self._remove_containers(job)
 
     def _finish(self, job: _Job) -> None:
@@ -410,7 +461,7 @@ class LocalProvider(Provider):
         # reaped by init only moments ago, far too recently for its pid to come round again.
         for replica in job.replicas:
             if replica.verified:
-                process.signal_group(replica.identity.pid, signal.SIGKILL)
+                _kill_replica(replica)
         for replica in job.replicas:
             status = process.reap(replica.identity.pid) if replica.is_child else None
             if codes[replica.rank] is None:
@@ -434,7 +485,64 @@ class LocalProvider(Provider):
     def _cannot_start(self, run: JobRun, job_dir: Path) -> str | None:
         if run.image is not None and self._containers is None:
             return "cannot start: this machine cannot run containers (podman is not set up)"
-        return _cannot_start(run, job_dir)
+        if run.image is not None and run.mounts:
+            return "cannot start: container jobs cannot be given folders or files yet"
+        user = run.identity
+        if user is not None and user.uid == 0:
+            return "cannot start: jobs never run as root, and this job's account is uid 0"
+        if user is None and os.geteuid() == 0:
+            return NO_ACCOUNT
+        if run.image is None:
+            missing = sandbox.missing(self._sandbox)
+            if missing is not None:
+                return f"cannot start: {missing}"
+            for mount in run.mounts:
+                # bwrap would exit 1 with its own message: a job's exit code, not a failure
+                if not os.path.lexists(mount.source):
+                    return f"cannot start: the sandbox cannot mount {mount.target} (not found)"
+        return _cannot_start(run, self._workdir(run, job_dir), sandboxed=self._sandbox == "bwrap")
+
+    # ---- the sandbox ----
+
+    def _run_as(self, run: JobRun) -> UnixIdentity | None:
+        """The account to drop to: the job's, when Orchid runs as root (otherwise jobs run as
+        Orchid's own account, and only the sandbox separates them)."""
+        if os.geteuid() != 0:
+            return None
+        return run.identity
+
+    def _workdir(self, run: JobRun, job_dir: Path) -> Path:
+        return run.workdir if run.workdir is not None else job_dir / DEFAULT_WORKDIR
+
+    def _prepare_folders(self, run: JobRun, job_dir: Path) -> Path:
+        """Create the bookkeeping folder (Orchid's alone) and, unless the service gave one, the
+        job's working folder (its account's alone); return the latter. Raises OSError."""
+        job_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(job_dir, 0o700)
+        workdir = self._workdir(run, job_dir)
+        if run.workdir is None:
+            workdir.mkdir(exist_ok=True, mode=0o700)
+            user = self._run_as(run)
+            if user is not None:
+                os.chown(workdir, user.uid, user.gid)
+        elif not workdir.is_dir():
+            raise FileNotFoundError(2, "no such folder", str(workdir))
+        return workdir
+
+    def _command(self, run: JobRun, workdir: Path) -> list[str]:
+        """The argv the wrapper runs for a native replica: the job's, in its sandbox."""
+        run_as = self._run_as(run)
+        if self._sandbox == "none":
+            return sandbox.drop_argv(run_as) + list(run.argv)
+        spec = sandbox.Sandbox(
+            workdir=workdir,
+            mounts=run.mounts,
+            run_as=run_as,
+            init_groups=run_as is not None and _has_passwd_entry(run_as.uid),
+            system=sandbox.system_paths(),
+            binds=sandbox.apps_binds(),
+        )
+        return sandbox.bwrap_argv(spec, run.argv)
 
     async def check_image(self, image: str) -> None:
         if self._containers is None:
@@ -494,17 +602,40 @@ def _need(product: ProductShape, replicas: int) -> Resources:
     return Resources(product.cpu * replicas, product.memory_gib * replicas)
 
 
-def _cannot_start(run: JobRun, job_dir: Path) -> str | None:
+def _cannot_start(run: JobRun, workdir: Path, *, sandboxed: bool) -> str | None:
     if not run.argv:
         return "cannot start: empty command"
     if run.replicas < 1:
         return "cannot start: no replicas"
     if run.image is not None:
         return None  # the program is inside the image; podman reports what it cannot start
-    env = process.replica_env(run.env, run.job_id, 0, run.replicas)
-    if not process.resolves(run.argv[0], env["PATH"], job_dir):
+    env = process.replica_env(run.env, run.job_id, 0, run.replicas, sandboxed=sandboxed)
+    command = run.argv[0]
+    if sandboxed and (command == WORK or command.startswith(WORK + "/")):
+        command = str(workdir) + command[len(WORK) :]  # the job's own folder, seen from here
+    elif sandboxed and os.path.isabs(command) and not command.startswith(sandbox.SYSTEM_PATHS):
+        return None  # a mount or something bwrap makes: the sandbox reports what is missing
+    if not process.resolves(command, env["PATH"], workdir):
         return f"cannot start: {run.argv[0]!r} not found"
     return None
+
+
+def _kill_replica(replica: _Replica) -> None:
+    """SIGKILL a replica: its sandbox's init (which takes every process inside with it) and its
+    wrapper's group, or (not sandboxed) its group."""
+    pid = replica.identity.pid
+    init = process.sandbox_init(pid)
+    if init is not None:
+        process.signal_pid(init, signal.SIGKILL)
+    process.signal_group(pid, signal.SIGKILL)
+
+
+def _has_passwd_entry(uid: int) -> bool:
+    try:
+        pwd.getpwuid(uid)
+    except KeyError:
+        return False
+    return True
 
 
 def _check_job_id(job_id: str) -> None:

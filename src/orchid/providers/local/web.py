@@ -15,8 +15,10 @@ import socket
 from collections.abc import Mapping
 from pathlib import Path
 
+from orchid.domain.sandbox import WORK
 from orchid.errors import ProviderError
-from orchid.providers.base import JobRun, ShellCommand, WebTarget
+from orchid.providers import sandbox
+from orchid.providers.base import JobRun, ShellCommand, UnixIdentity, WebTarget
 
 HOST = "127.0.0.1"
 
@@ -59,16 +61,28 @@ def target(job_dir: Path, rank: int) -> WebTarget:
     return WebTarget(HOST, port)
 
 
-def shell_command(env: Mapping[str, str], work: Path, job_id: str) -> ShellCommand:
-    """bash (sh without it) with the replica's environment, in its working folder."""
+def shell_command(
+    env: Mapping[str, str],
+    work: Path | None,
+    job_id: str,
+    *,
+    enter: int | None = None,
+    run_as: UnixIdentity | None = None,
+) -> ShellCommand:
+    """bash (sh without it) with the replica's environment, as the job's account (`run_as`, when
+    Orchid is root). `enter`: inside the sandbox whose namespace init is that host pid, in /work;
+    otherwise in the working folder `work` on the host."""
     shell = shutil.which("bash", path=os.defpath) or "/bin/sh"
+    prefix = sandbox.nsenter_argv(enter) if enter is not None else []
+    home = WORK if enter is not None else str(work)
     full = dict(env)
     full.update(
         {
-            "HOME": str(work),
+            "HOME": home,
             "TERM": "xterm-256color",
             "PS1": f"job-{job_id}:\\w\\$ ",
         }
     )
     full.setdefault("LANG", "C.UTF-8")
-    return ShellCommand(argv=(shell,), env=full, cwd=str(work))
+    argv = (*prefix, *sandbox.drop_argv(run_as), shell)
+    return ShellCommand(argv=argv, env=full, cwd=None if enter is not None else str(work))

@@ -3,6 +3,10 @@
     orchid-batch.sh   the batch script (constant text): rank 0 itself, or srun, one task per node
     orchid-rank.sh    the rank wrapper (constant text) that runs the user's command
     argv, env         the user's command and environment, NUL-separated (never shell source)
+    sandbox           the command line (NUL-separated) the rank wrapper puts before argv: the
+                      sandbox (bwrap up to its `--`), or `env -C work` without one
+    work/             the job's own folder, seen as /work inside the sandbox (unless the service
+                      gave the job another)
     submitting        written just before sbatch (see recovery in provider.py)
     slurm-job-id      Slurm's id, written as soon as sbatch returns it
     batch.stdout/err  the batch script's own output (srun's and Slurm's messages; several
@@ -24,10 +28,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from orchid.domain.sandbox import UnixIdentity
+from orchid.providers import sandbox
 
 BATCH_SCRIPT_NAME = "orchid-batch.sh"
 RANK_SCRIPT_NAME = "orchid-rank.sh"
 SUBMITTING_MARKER = "submitting"
+WORKDIR = "work"
 SLURM_ID_FILE = "slurm-job-id"
 
 # Several replicas: one srun task per node of the allocation; srun numbers them 0..n-1 (%t), which
@@ -46,19 +52,30 @@ exec srun --ntasks-per-node=1 --cpus-per-task="${SLURM_CPUS_PER_TASK:-1}" --kill
 """
 
 # The wrapper reads the command and environment from NUL-separated files and records the exit
-# code of the command in rank-<r>.exit. `trap :` (a handler, not an ignore) keeps the wrapper alive
-# through the SIGTERM that scancel sends every process of the job, so it records the command's
-# status (143 when SIGTERM ended it); only after KillWait's SIGKILL is there no exit file.
+# code of the command in rank-<r>.exit. scancel sends SIGTERM to every process of the job: the
+# wrapper and bwrap's outer monitor ignore it (the ignore is inherited; the monitor must outlive
+# the job to report its status), and `env --default-signal=TERM` inside the sandbox gives the
+# command the default back, so the job itself gets the SIGTERM, and the wrapper records its
+# status (143 when SIGTERM ended it); only after KillWait's SIGKILL is there no exit file. The
+# program's name must not contain '=' (env would take it for a variable; the provider refuses it).
 # Its own variables start with __orchid_, a prefix the provider refuses in job environments.
 RANK_SCRIPT = """\
 #!/bin/bash
 # Orchid rank wrapper (constant). Working directory: the job folder.
 __orchid_exit="rank-${SLURM_PROCID:?not started by orchid-batch.sh}.exit"
 mapfile -d '' __orchid_argv < argv
+__orchid_sandbox=()
+if [ -e sandbox ]; then mapfile -d '' __orchid_sandbox < sandbox; fi
+if [ "${__orchid_sandbox[0]:-}" = /usr/bin/bwrap ] && [ ! -x /usr/bin/bwrap ]; then
+  echo "orchid: the sandbox (bubblewrap) is not installed on $(hostname)" >&2
+  echo 126 > "$__orchid_exit"
+  exit 126
+fi
 while IFS= read -r -d '' __orchid_kv; do export "$__orchid_kv"; done < env
 export ORCHID_RANK="$SLURM_PROCID"
-trap : TERM INT HUP
-"${__orchid_argv[@]}"
+trap '' TERM
+trap : INT HUP
+"${__orchid_sandbox[@]}" /usr/bin/env --default-signal=TERM "${__orchid_argv[@]}"
 __orchid_code=$?
 echo "$__orchid_code" > "$__orchid_exit"
 exit "$__orchid_code"
@@ -67,12 +84,18 @@ exit "$__orchid_code"
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def job_env(env: Mapping[str, str], job_id: str, replicas: int) -> dict[str, str]:
+def job_env(
+    env: Mapping[str, str], job_id: str, replicas: int, *, sandboxed: bool = False
+) -> dict[str, str]:
     """The job's environment plus Orchid's variables (ORCHID_RANK is set per rank by the
-    wrapper); `python3` resolves to Orchid's interpreter, as with the local provider."""
+    wrapper). Sandboxed, `python3` is the system's and orchid.apps is importable (as with the
+    local provider); without a sandbox `python3` resolves to Orchid's interpreter."""
     result = dict(env)
-    base_path = env.get("PATH") or os.environ.get("PATH") or os.defpath
-    result["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), base_path])
+    if sandboxed:
+        result = sandbox.sandbox_env(result, apps=True)
+    else:
+        base_path = env.get("PATH") or os.environ.get("PATH") or os.defpath
+        result["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), base_path])
     result["ORCHID_JOB_ID"] = job_id
     result["ORCHID_REPLICAS"] = str(replicas)
     return result
@@ -89,16 +112,20 @@ def check_env_names(env: Mapping[str, str]) -> str | None:
 
 
 def write(
-    job_dir: Path, argv: Sequence[str], env: Mapping[str, str], owner: UnixIdentity | None = None
+    job_dir: Path,
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    owner: UnixIdentity | None = None,
+    prefix: Sequence[str] = (),
 ) -> None:
     """Create the job folder with everything the job reads, ready for sbatch. With `owner` (the
     account the job is submitted as, when Orchid is root) the folder and what the job reads
     belong to that account, mode 0700: the job writes its output there, no other account reads
-    it.
+    it. `prefix` is what the wrapper runs the command under (the `sandbox` file above).
 
     Raises OSError if the folder cannot be written, ValueError if argv holds a NUL character.
     """
-    if any("\0" in arg for arg in argv):
+    if any("\0" in arg for arg in (*argv, *prefix)):
         raise ValueError("an argument contains a NUL character")
     why = unreachable_by(job_dir.parent, owner) if owner is not None else None
     if why is not None:
@@ -109,6 +136,7 @@ def write(
     _write(job_dir / "argv", b"".join(a.encode() + b"\0" for a in argv), 0o600, owner)
     env_data = b"".join(f"{k}={v}".encode() + b"\0" for k, v in env.items())
     _write(job_dir / "env", env_data, 0o600, owner)
+    _write(job_dir / "sandbox", b"".join(a.encode() + b"\0" for a in prefix), 0o600, owner)
     if owner is not None:
         os.chown(job_dir, owner.uid, owner.gid, follow_symlinks=False)
         os.chmod(job_dir, 0o700, follow_symlinks=False)
@@ -141,15 +169,26 @@ def unreachable_by(folder: Path, owner: UnixIdentity) -> str | None:
     return None
 
 
+def make_workdir(workdir: Path, owner: UnixIdentity | None) -> None:
+    """Create the job's own folder (mode 0700, belonging to `owner` when given). Raises OSError."""
+    workdir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if owner is not None:
+        os.chown(workdir, owner.uid, owner.gid, follow_symlinks=False)
+
+
 def mark_submitting(job_dir: Path) -> None:
     _write(job_dir / SUBMITTING_MARKER, b"", 0o644)
 
 
 def prepare(
-    job_dir: Path, argv: Sequence[str], env: Mapping[str, str], owner: UnixIdentity | None = None
+    job_dir: Path,
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    owner: UnixIdentity | None = None,
+    prefix: Sequence[str] = (),
 ) -> None:
     """`write` the folder, then mark it as being submitted (just before sbatch)."""
-    write(job_dir, argv, env, owner)
+    write(job_dir, argv, env, owner, prefix)
     mark_submitting(job_dir)
 
 

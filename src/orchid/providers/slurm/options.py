@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class SlurmOptions:
     poll_seconds: float = 0.5
     busy_poll_seconds: float = 0.05
     command_timeout_seconds: float = 30.0
+    sandbox: Literal["bwrap", "none"] = "bwrap"
 
     @property
     def tag(self) -> str:

@@ -19,8 +19,10 @@ import logging
 import os
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from orchid.errors import ProviderError
+from orchid.providers import sandbox
 from orchid.providers.base import Exited, Failed, JobRun, ProductShape, UnixIdentity
 from orchid.providers.slurm import commands, jobfolder
 from orchid.providers.slurm.commands import Submission
@@ -58,11 +60,13 @@ async def submit(session: SlurmSession, run: JobRun) -> None:
         return
     if run.replicas < 1 or not run.argv:
         raise ProviderError("a job needs a command and at least one replica")
+    if "=" in run.argv[0]:
+        raise ProviderError(f"the program's name {run.argv[0]!r} cannot contain '='")
     if not fits(session, run.product, run.replicas):
         raise ProviderError(
             f"{run.replicas} x {run.product.id} does not fit any node of the partition"
         )
-    why = jobfolder.check_env_names(run.env)
+    why = jobfolder.check_env_names(run.env) or sandbox.missing(session.options.sandbox)
     if why is not None:
         raise ProviderError(why)
     account_for(run)
@@ -151,7 +155,11 @@ async def sbatch(session: SlurmSession, job: TrackedJob) -> None:
     job.deferred = False
     run = job.run
     account = account_for(run)
-    env = jobfolder.job_env(run.env, run.job_id, run.replicas)
+    env = jobfolder.job_env(
+        run.env, run.job_id, run.replicas, sandboxed=session.options.sandbox == "bwrap"
+    )
+    workdir = slurm_workdir(job, account)
+    prefix = sandbox_prefix(session.options.sandbox, workdir, run)
     submission = Submission(
         job_id=run.job_id,
         job_dir=job.dir,
@@ -167,7 +175,9 @@ async def sbatch(session: SlurmSession, job: TrackedJob) -> None:
         argv = commands.as_account(account, argv)
     try:
         # A dozen file operations: off the event loop, like the command itself.
-        await asyncio.to_thread(jobfolder.prepare, job.dir, run.argv, env, account)
+        await asyncio.to_thread(jobfolder.prepare, job.dir, run.argv, env, account, prefix)
+        if workdir != run.workdir:
+            await asyncio.to_thread(jobfolder.make_workdir, workdir, account)
     except (OSError, ValueError) as e:
         raise ProviderError(f"cannot prepare the job folder {job.dir}: {e}") from e
     try:
@@ -259,6 +269,34 @@ async def adopt_found(
     if job.terminating:
         await session.scancel([job], raise_transient=False)
     return chosen
+
+
+def slurm_workdir(job: TrackedJob, account: UnixIdentity | None) -> Path:
+    """The folder the job sees as /work: the one the service gave it when the job's account can
+    reach it on the nodes (a storage root shared with them), else `work` in its job folder."""
+    given = job.run.workdir
+    if given is None:
+        return job.dir / jobfolder.WORKDIR
+    why = jobfolder.unreachable_by(given, account) if account is not None else None
+    if why is None:
+        return given
+    log.warning("%s works in its job folder, not in its output folder: %s", job.id, why)
+    return job.dir / jobfolder.WORKDIR
+
+
+def sandbox_prefix(kind: sandbox.SandboxKind, workdir: Path, run: JobRun) -> list[str]:
+    """What the rank wrapper runs the command under: bwrap up to its `--` (the job runs as the
+    account it was submitted as, never root: see account_for), or without a sandbox a change to
+    the working folder."""
+    if kind == "none":
+        return ["/usr/bin/env", "-C", str(workdir)]
+    spec = sandbox.Sandbox(
+        workdir=workdir,
+        mounts=run.mounts,
+        system=sandbox.system_paths(),
+        binds=sandbox.apps_binds(),
+    )
+    return sandbox.bwrap_argv(spec, [])
 
 
 def check_job_id(job_id: str) -> None:
