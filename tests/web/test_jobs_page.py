@@ -173,6 +173,7 @@ def test_the_main_controls_are_reachable_with_the_keyboard(
         "Orchid",
         "Jobs",
         "New job",
+        "Files",
         "Sign out",
         "+ New job",
         "filter-state",
