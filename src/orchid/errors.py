@@ -69,6 +69,13 @@ class TooLarge(OrchidError):
     error_code = "TOO_LARGE"
 
 
+class StorageFull(OrchidError):
+    """The server's own storage (its database) has no room left: nothing was written."""
+
+    status_code = 507
+    error_code = "DISK_FULL"
+
+
 class TooManyRequests(OrchidError):
     """Over a per-user limit. `retry_after` (seconds) is sent as Retry-After when known."""
 

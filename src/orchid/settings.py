@@ -154,6 +154,13 @@ class Settings(BaseSettings):
         description="A follower that reads nothing for this long while frames wait for it is "
         "disconnected (close code 4001); it can reconnect, nothing is lost.",
     )
+    create_step_ms: float = Field(
+        2.0,
+        gt=0,
+        le=1000,
+        description="Longest stretch a create of many items works before it lets other calls, "
+        "follow streams and the expiry timer run (it is done in steps; see service/pacing.py).",
+    )
 
     @property
     def effective_storage_root(self) -> Path:

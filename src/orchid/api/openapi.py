@@ -35,6 +35,7 @@ _ERRORS = {
     "429": "Too many requests or jobs for this user now (Retry-After says when to retry)",
     "502": "The provider refused the request",
     "503": "The provider is unreachable for now; retry later",
+    "507": "The server's disk is full (errorCode DISK_FULL): nothing was written; retry later",
 }
 
 # Every string a client sends is refused with 400 if it holds NUL (decision 15): the schema says

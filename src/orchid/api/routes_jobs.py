@@ -48,7 +48,7 @@ class BrowseQuery(PaginationFields, JobIncludeFlags):
 async def create(request: Request, user: User) -> BulkResponse[FindByStringId]:
     # Read item by item (api/bulk_body.py): thousands of items never hold the event loop.
     runtime = runtime_of(request.app)
-    pacer = Pacer()
+    pacer = Pacer(runtime.settings.create_step_ms / 1000)
     specs = await read_bulk(request, JobSpecification, runtime.limits, pacer)
     ids = await runtime.service.create(user, specs, pacer)
     return BulkResponse[FindByStringId](responses=[FindByStringId(id=i) for i in ids])

@@ -8,6 +8,7 @@ Providers only report facts (`on_fact`); this module decides what they mean.
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import hashlib
 import json
@@ -28,6 +29,7 @@ from orchid.errors import (
     NotSupported,
     OrchidError,
     ProviderError,
+    StorageFull,
 )
 from orchid.invocation import Command, build_command, validate_parameters
 from orchid.providers.base import (
@@ -73,6 +75,9 @@ from orchid.store.repository import Store
 log = logging.getLogger(__name__)
 
 STATUS_REACHABLE = "The scheduler is reachable again"
+
+# How often facts that could not be recorded (disk full) are tried again.
+FACT_RETRY_SECONDS = 1.0
 
 # Jobs stored per transaction, and duplicate keys looked up per query, by a create.
 _CHUNK = 100
@@ -128,6 +133,8 @@ class JobService:
         self._providers = providers
         self.events = JobEvents()
         self._creating = PerKeyLock()
+        self._pending_facts: collections.deque[Fact] = collections.deque()
+        self._fact_retry: asyncio.TimerHandle | None = None
         self.expiry = ExpiryTimer(self._expire_if_due)
         self._background: set[asyncio.Task[None]] = set()
 
@@ -218,6 +225,11 @@ class JobService:
 
     async def stop(self) -> None:
         self.expiry.close()
+        if self._fact_retry is not None:
+            # Facts still unrecorded are not lost: after a restart the provider reports the
+            # state of its jobs again (recovery).
+            self._fact_retry.cancel()
+            self._fact_retry = None
         for task in list(self._background):
             task.cancel()
         for provider in self._providers.values():
@@ -382,9 +394,8 @@ class JobService:
         return ids
 
     def _fail_submitted(self, job_id: str, status: str) -> None:
-        record = self._store.get(job_id, with_updates=False)
-        if record is not None and not record.state.is_final:
-            self._transition(record, JobState.FAILURE, status)
+        # As a fact: if the disk is full it is kept and recorded later, and the create goes on.
+        self.on_fact(Failed(job_id, status))
 
     async def _prepare(
         self, user: str, spec: JobSpecification, index: int, total: int
@@ -629,7 +640,42 @@ class JobService:
 
         The other facts only add a status line, once per distinct text: Queued while the job
         still waits, Unreachable and Reachable while it is active.
+
+        A fact that cannot be recorded because the disk is full is kept, in order with those
+        that arrive after it, and applied once there is room again (tried every second).
         """
+        if self._pending_facts:
+            self._pending_facts.append(fact)  # behind the ones waiting: facts keep their order
+            return
+        try:
+            self._apply_fact(fact)
+        except StorageFull:
+            log.error(
+                "%s %s cannot be recorded (disk full); kept", fact.job_id, type(fact).__name__
+            )
+            self._pending_facts.append(fact)
+            self._retry_facts_later()
+
+    def _retry_facts_later(self) -> None:
+        if self._fact_retry is None:
+            loop = asyncio.get_running_loop()
+            self._fact_retry = loop.call_later(FACT_RETRY_SECONDS, self._retry_facts)
+
+    def _retry_facts(self) -> None:
+        self._fact_retry = None
+        while self._pending_facts:
+            fact = self._pending_facts[0]
+            try:
+                self._apply_fact(fact)
+            except StorageFull:
+                self._retry_facts_later()
+                return
+            except Exception:
+                log.exception("%s %s dropped", fact.job_id, type(fact).__name__)
+            self._pending_facts.popleft()
+        log.info("every fact kept while the disk was full is recorded")
+
+    def _apply_fact(self, fact: Fact) -> None:
         record = self._store.get(fact.job_id, with_updates=False)
         if record is None:
             log.warning("%s fact for an unknown job ignored: %r", fact.job_id, fact)

@@ -27,13 +27,13 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from orchid.domain.ids import parse_id
 from orchid.domain.states import ACTIVE_STATES, JobState
-from orchid.errors import Conflict
+from orchid.errors import Conflict, StorageFull
 from orchid.store.filters import COLUMN_FILTERS, JobFilter
 from orchid.store.models import JobRow, JobUpdateRow, TokenRow, UserRow
 from orchid.store.records import JobRecord, NewJob, UpdateRecord, insert_values, job_record
@@ -97,19 +97,34 @@ def make_engine(url: str | URL) -> Engine:
 
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        # Stale connections are recycled instead of pinged before every use (a round trip).
+        engine = create_engine(parsed, pool_recycle=1800)
+    event.listen(engine, "handle_error", _disk_full)
+    return engine
 
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=5000")
-            cur.close()
 
-        return engine
-    # Stale connections are recycled instead of pinged before every use (a round trip per call).
-    return create_engine(parsed, pool_recycle=1800)
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.close()
+
+
+def _disk_full(context: ExceptionContext) -> None:
+    """A write the database cannot make for lack of space leaves as StorageFull (507); the
+    transaction is rolled back, so nothing is half written."""
+    original = context.original_exception
+    if (
+        getattr(original, "sqlite_errorname", None) == "SQLITE_FULL"  # SQLite
+        or getattr(original, "sqlstate", None) == "53100"  # PostgreSQL's disk_full
+    ):
+        raise StorageFull(
+            "the server's disk is full, so nothing was written; try again once there is room"
+        ) from context.sqlalchemy_exception
 
 
 class Store:
