@@ -17,7 +17,7 @@ from orchid.providers.base import LogFile
 from orchid.service.logs import LogTail
 from tests.api.files_support import assert_error, home, mkdir, upload
 from tests.identity.unix import need_root, orchid_accounts_of, throwaway_account, unique
-from tests.support import ORCHID, Server, job_spec
+from tests.support import ORCHID, Server, job_spec, logs_of
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +73,18 @@ def test_logs_are_never_read_through_a_link_or_a_fifo(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "rank-0.stderr")
     assert LogTail(LogFile(0, "stdout", tmp_path / "rank-0.stdout")).read() == ""
     assert LogTail(LogFile(0, "stderr", tmp_path / "rank-0.stderr")).read() == ""
+
+
+def test_a_job_runs_as_the_orchid_account_made_for_its_user_never_as_root(server: Server) -> None:
+    user = unique("job")
+    with orchid_accounts_of(user):
+        api = server.user(user)
+        # Given a user without a mapping, whose first job prints who it runs as
+        job_id = api.create(script="id -u; id -un")
+        frames = list(api.follow(job_id))
+
+        # Then it ran as orchid-<name>, made for it on first use, and not as root
+        account = pwd.getpwnam(account_name(user))
+        assert logs_of(frames)[0] == f"{account.pw_uid}\n{account.pw_name}\n"
+        assert account.pw_uid != 0
+        assert frames[-2]["payload"]["newStatus"]["state"] == "SUCCESS"
