@@ -58,6 +58,29 @@ def test_a_jobs_output_folder_is_listed_and_downloaded(cli: Cli, tmp_path: Path)
     ok(cli("jobs", "output", job_id, "--download", str(target), "--force"))
 
 
+def test_a_job_reads_a_read_only_mount_and_its_result_comes_back(cli: Cli, tmp_path: Path) -> None:
+    # Given a file uploaded to the Home drive
+    (tmp_path / "words.txt").write_text("one two three four five\n")
+    ok(cli("files", "upload", str(tmp_path / "words.txt"), "~/cli-data/words.txt"))
+    # When a job counts its words through a read-only mount, and tries to write into it
+    script = (
+        "wc -w < /work/cli-data/words.txt > count.txt; "
+        "touch /work/cli-data/x 2>/dev/null && echo WROTE || echo read-only"
+    )
+    followed = ok(
+        cli("run", "shell-script", "-p", f"script={script}", "--mount", "~/cli-data:ro", "-f")
+    )
+    # Then the write failed inside the job, and the count comes back with `jobs output`
+    assert "read-only" in followed.out and "WROTE" not in followed.out
+    job_id = followed.err.split("Following job ", 1)[1].split(" ", 1)[0]
+    ok(cli("jobs", "output", job_id, "--download", str(tmp_path / "out")))
+    assert (tmp_path / "out" / "count.txt").read_text().strip() == "5"
+    # (the mount's own files stay where they are: at most an empty mount point is left)
+    assert not (tmp_path / "out" / "cli-data" / "words.txt").exists()
+    shown = ok(cli("jobs", "show", job_id))
+    assert "--mount" in shown.out and "/cli-data:ro" in shown.out
+
+
 def test_another_users_job_or_a_missing_one_is_a_one_line_error(
     cli: Cli, server: Server, tmp_path: Path
 ) -> None:
@@ -73,6 +96,8 @@ def test_another_users_job_or_a_missing_one_is_a_one_line_error(
         ("relative/path", "~/"),
         ("/", "mount a drive"),
         (":ro", "needs a path"),
+        ("~/no-such-folder:ro", "no-such-folder"),
+        ("/999999/data", "999999"),
     ],
 )
 def test_mounts_that_cannot_be_are_one_line_errors(cli: Cli, mount: str, fragment: str) -> None:

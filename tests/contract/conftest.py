@@ -33,8 +33,15 @@ class Target:
     # Where a Slurm provider keeps its job folders (a local provider: the data directory's jobs/)
     job_root: Path | None = None
     servers: list[Server] = field(default_factory=list)
+    # Slurm: each data directory's storage root (drives), which the users' accounts on the nodes
+    # must reach like the job root (the pytest temporary directory is 0700 root).
+    storage_roots: dict[Path, Path] = field(default_factory=dict)
 
     def server(self, data_dir: Path, **env: str) -> Server:
+        if self.cluster is not None and "ORCHID_STORAGE_ROOT" not in env:
+            if data_dir not in self.storage_roots:
+                self.storage_roots[data_dir] = self.cluster.job_root(f"files-{data_dir.name}")
+            env["ORCHID_STORAGE_ROOT"] = str(self.storage_roots[data_dir])
         server = Server(data_dir, env=dict(env), args=["--config", str(self.config)]).start()
         self.servers.append(server)
         return server
@@ -52,6 +59,9 @@ class Target:
         """The host folder the job sees as /work."""
         if self.kind == "local":
             return server.workdir(job_id)
+        root = self.storage_roots.get(server.data_dir)
+        for found in root.glob(f"*/Jobs/*/{job_id}") if root is not None else ():
+            return found
         assert self.job_root is not None
         return self.job_root / job_id / "work"
 

@@ -51,7 +51,11 @@ class SlurmProvider(Provider):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.id = provider_id
-        self.capabilities = Capabilities(time_extension=True, logs=True)
+        # Mounts are bind mounts into the rank's sandbox (the storage root must be shared with the
+        # nodes, like the job root); without the sandbox a job would not see them.
+        self.capabilities = Capabilities(
+            time_extension=True, logs=True, mounts=options.sandbox == "bwrap"
+        )
         self.options = options
         self._session = SlurmSession(provider_id, options, sink, clock)
         self._task: asyncio.Task[None] | None = None
