@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -39,6 +40,13 @@ def wait_until(condition: Callable[[], bool], what: str, timeout: float = 20.0) 
     while not condition():
         assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
         time.sleep(0.05)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def established(port: int) -> int:
@@ -87,8 +95,9 @@ def web_job(carol: Api) -> Iterator[str]:
 def test_an_application_that_never_opens_its_port_gets_a_clear_502(
     server: Server, carol: Api
 ) -> None:
-    # Given a WEB job whose application listens elsewhere than on the port Orchid gave it
-    elsewhere = {"port": {"type": "integer", "value": 1}}
+    # Given a WEB job whose application listens elsewhere than on the port Orchid gave it (a free
+    # unprivileged port: the job's account may not bind one below 1024)
+    elsewhere = {"port": {"type": "integer", "value": free_port()}}
     job_id = carol.create(app=WEB, parameters=elsewhere)
     try:
         carol.wait_for(job_id, "RUNNING")
