@@ -157,7 +157,7 @@ def test_a_client_leaving_mid_download_frees_the_connection_to_the_application(
         # Given a 1 GiB download under way through the proxy
         with tab.stream("GET", f"{base}bytes?n={GIB}") as response:
             next(response.iter_raw(64 * 1024))
-            assert established(port) >= 2  # Orchid -> application, both ends
+            assert established(port) >= 1  # Orchid -> application
         # When the client goes away (the stream closed unread, the connection with it)
     # Then Orchid notes it and lets go of the application's connection
     wait_until(

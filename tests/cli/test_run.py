@@ -58,8 +58,12 @@ def test_a_job_that_runs_out_of_time_exits_4(cli: Cli, api: Api) -> None:
 
 
 def test_a_job_orchid_cannot_run_is_a_failure_and_exits_3(tmp_path: Path) -> None:
-    # A server whose PATH has no `sleep`: the local provider cannot start the job
-    with running_server(tmp_path / "orchid", PATH=str(tmp_path / "empty")) as server:
+    # A server whose PATH has no `sleep`, running jobs without the sandbox (whose PATH is the
+    # system's own): the local provider cannot start the job
+    config = tmp_path / "orchid.toml"
+    config.write_text('[providers.example]\nkind = "local"\nsandbox = "none"\n')
+    args = ["--config", str(config)]
+    with running_server(tmp_path / "orchid", args, PATH=str(tmp_path / "empty")) as server:
         cli, _ = cli_for(server, "unlucky", tmp_path / "config")
         result = cli("run", "sleep", "--param", "seconds=1", "--follow")
     assert result.code == 3, result.err

@@ -55,7 +55,7 @@ async def _scenario(url: str, token: str) -> None:
             "example-compute",
             "example-compute-large",
         ]
-        assert len(await client.applications()) == 3
+        assert len(await client.applications()) == 4  # acme-web, jupyterlab, shell-script, sleep
         assert (await client.application("shell-script")).metadata.version == "1.0.0"
         assert "example" in (await client.retrieve_products()).products_by_provider
         with pytest.raises(NotFoundError):

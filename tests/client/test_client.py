@@ -118,6 +118,7 @@ def test_products_and_applications(client: Client) -> None:
     assert client.products("nobody") == []
     assert [a.metadata.name for a in client.applications()] == [
         "acme-web-application",
+        "jupyterlab",
         "shell-script",
         "sleep",
     ]
